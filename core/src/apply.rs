@@ -1,0 +1,277 @@
+//! The ledger's state machine: `prepare` does the order-free checks (shape, origin, strict
+//! signatures, document validation) and may run in parallel; `apply` does what depends on order
+//! (keys valid at this point of the log, time window, chain head, title and registry rules) and
+//! returns the effects to persist. Neither reads the clock or randomness: the writer stamps
+//! sequence number and time into [`Stamp`] first, so the same records in the same order give the
+//! same state on any machine.
+
+use crate::bill::BillState;
+use crate::document::{self, Document};
+use crate::error::{AuthFailure, Result, RuleError};
+use crate::hash::Hash32;
+use crate::ids::{BillId, ChainId, PartyId, OPERATOR};
+use crate::record::{record_hash, Action, Payload};
+use crate::registry::{check_registration, KeyRecord, Party};
+use crate::sig::{PublicKey, Signature};
+use crate::time::{Timestamp, REGISTRY_WINDOW, TITLE_WINDOW};
+use crate::title;
+
+/// Read access to the current state. Implementations MUST be plain lookups with no side effects.
+pub trait View {
+    /// A registered party.
+    fn party(&self, id: &PartyId) -> Option<Party>;
+    /// A registered key.
+    fn key(&self, key: &PublicKey) -> Option<KeyRecord>;
+    /// A bill's title state.
+    fn bill(&self, id: &BillId) -> Option<BillState>;
+    /// The registry chain's head: (position, hash).
+    fn registry_head(&self) -> Option<(u64, Hash32)>;
+}
+
+/// A record that passed every order-free check.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The payload bytes exactly as signed.
+    pub bytes: Vec<u8>,
+    /// Decoded payload.
+    pub payload: Payload,
+    /// Record hash.
+    pub hash: Hash32,
+    /// Strictly verified signatures.
+    pub signatures: Vec<Signature>,
+    /// The validated document, for ISSUE.
+    pub document: Option<Document>,
+}
+
+/// What the writer assigns before apply: the global sequence number and the server time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Global sequence number (0-based position in the log).
+    pub seq: u64,
+    /// Server time.
+    pub time: Timestamp,
+}
+
+/// A state change to persist, in the same write batch as the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Create or replace a party.
+    Party(Party),
+    /// Create or replace a key.
+    Key(PublicKey, KeyRecord),
+    /// Create or replace a bill's state.
+    Bill(Box<BillState>),
+    /// Move the registry chain's head.
+    RegistryHead(u64, Hash32),
+}
+
+/// Order-free checks: [`check_content`], then each signature strictly, once, on arrival.
+pub fn prepare(bytes: Vec<u8>, payload: Payload, signatures: Vec<Signature>, origin: &str) -> Result<Checked> {
+    let checked = check_content(bytes, payload, signatures, origin)?;
+    for s in &checked.signatures {
+        s.verify(&checked.bytes)?;
+    }
+    Ok(checked)
+}
+
+/// Order-free checks without signature cryptography: origin, shape, signer set, the document of
+/// an ISSUE, and the record hash. Replaying a stored chain uses this alone: a stored record's
+/// signatures were checked on arrival, and later checks rehash.
+pub fn check_content(bytes: Vec<u8>, payload: Payload, signatures: Vec<Signature>, origin: &str) -> Result<Checked> {
+    if payload.origin != origin {
+        return Err(RuleError::invalid(
+            "origin",
+            format!("record was made for ledger '{}', this is '{origin}'", payload.origin),
+        ));
+    }
+    payload.check_shape()?;
+    check_signer_set(&payload, &signatures)?;
+    let document = match &payload.action {
+        Action::Issue(body) => Some(document::parse(&body.document, body.profile)?),
+        _ => None,
+    };
+    let hash = record_hash(&bytes);
+    Ok(Checked { bytes, payload, hash, signatures, document })
+}
+
+/// Exactly the required signers, each once.
+fn check_signer_set(p: &Payload, sigs: &[Signature]) -> Result<()> {
+    let required = p.required_signers();
+    for (i, s) in sigs.iter().enumerate() {
+        if !required.contains(&s.party) {
+            return Err(RuleError::auth(
+                AuthFailure::UnexpectedSigner,
+                s.party.as_str(),
+                format!("signatures[{i}]: this party has no part in signing {}", p.action.name()),
+            ));
+        }
+        if sigs[..i].iter().any(|o| o.party == s.party) {
+            return Err(RuleError::invalid(format!("signatures[{i}]"), format!("party '{}' signs twice", s.party)));
+        }
+    }
+    for r in &required {
+        if !sigs.iter().any(|s| &s.party == r) {
+            return Err(RuleError::auth(
+                AuthFailure::MissingSignature,
+                r.as_str(),
+                format!("{} must be signed by '{r}'", p.action.name()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Order-dependent checks and the state change. `operator` is the operator's public key.
+pub fn apply(view: &impl View, rec: &Checked, stamp: Stamp, operator: &PublicKey) -> Result<Vec<Effect>> {
+    let p = &rec.payload;
+    check_keys(view, rec, stamp.seq, operator)?;
+    let window = if p.action.is_registry() { REGISTRY_WINDOW } else { TITLE_WINDOW };
+    window.check(p.claimed_time, stamp.time)?;
+    match p.chain {
+        ChainId::Registry => apply_registry(view, rec, stamp),
+        ChainId::Title(id) => apply_title(view, rec, id, stamp),
+    }
+}
+
+/// Each signer's key must be registered to it and valid at this point of the log.
+fn check_keys(view: &impl View, rec: &Checked, seq: u64, operator: &PublicKey) -> Result<()> {
+    for s in &rec.signatures {
+        if s.party.as_str() == OPERATOR {
+            if &s.key != operator {
+                return Err(RuleError::auth(
+                    AuthFailure::UnknownKey,
+                    OPERATOR,
+                    "not the operator key this ledger was started with",
+                ));
+            }
+            continue;
+        }
+        if view.party(&s.party).is_none() {
+            return Err(RuleError::auth(AuthFailure::UnknownParty, s.party.as_str(), "no such registered party"));
+        }
+        let key = view.key(&s.key).ok_or_else(|| {
+            RuleError::auth(
+                AuthFailure::UnknownKey,
+                s.party.as_str(),
+                format!("key {} is not registered", s.key.to_hex()),
+            )
+        })?;
+        key.check(&s.party, seq)?;
+    }
+    Ok(())
+}
+
+/// Compare-and-set on a chain head: the record must extend exactly the current head.
+fn check_head(p: &Payload, head: Option<(u64, Hash32)>) -> Result<()> {
+    match head {
+        Some((pos, h)) if p.position == pos + 1 && p.prev == Some(h) => Ok(()),
+        Some((pos, h)) => Err(RuleError::stale(p.position, p.prev, pos, Some(h))),
+        None if p.position == 0 => Ok(()),
+        None => Err(RuleError::stale(p.position, p.prev, 0, None)),
+    }
+}
+
+fn apply_registry(view: &impl View, rec: &Checked, stamp: Stamp) -> Result<Vec<Effect>> {
+    let p = &rec.payload;
+    check_head(p, view.registry_head())?;
+    let mut out = vec![Effect::RegistryHead(p.position, rec.hash)];
+    let party_of = |id: &PartyId, field: &str| {
+        view.party(id).ok_or_else(|| RuleError::invalid(field, format!("party '{id}' is not registered")))
+    };
+    let new_key = |party: &PartyId, key: &PublicKey, field: &str| -> Result<Effect> {
+        key.check_strong(party.as_str()).map_err(|e| RuleError::invalid(field, e.to_string()))?;
+        if let Some(k) = view.key(key) {
+            return Err(RuleError::Exists {
+                reason: "KEY_IN_USE",
+                why: format!("{field}: key is already registered to party '{}'", k.party),
+            });
+        }
+        Ok(Effect::Key(*key, KeyRecord { party: party.clone(), added_at: stamp.seq, revoked_at: None }))
+    };
+    let revoke = |party: &PartyId, key: &PublicKey, field: &str| -> Result<Effect> {
+        match view.key(key) {
+            Some(k) if &k.party == party && k.revoked_at.is_none() => {
+                Ok(Effect::Key(*key, KeyRecord { revoked_at: Some(stamp.seq), ..k }))
+            }
+            Some(k) if &k.party == party => Err(RuleError::refused(
+                "KEY_ALREADY_REVOKED",
+                format!("{field}: key was revoked at sequence {}", k.revoked_at.unwrap_or_default()),
+            )),
+            _ => Err(RuleError::invalid(field, format!("no such key of party '{party}'"))),
+        }
+    };
+    match &p.action {
+        Action::RegisterParty(reg) => {
+            check_registration(reg)?;
+            if view.party(&reg.party).is_some() {
+                return Err(RuleError::Exists {
+                    reason: "PARTY_EXISTS",
+                    why: format!("party '{}' is already registered", reg.party),
+                });
+            }
+            out.push(Effect::Party(Party { registration: reg.clone(), registered_at: stamp.seq }));
+        }
+        Action::AddKey { party, key } => {
+            party_of(party, "add_key.party")?;
+            out.push(new_key(party, key, "add_key.key")?);
+        }
+        Action::RevokeKey { party, key, .. } => {
+            party_of(party, "revoke_key.party")?;
+            out.push(revoke(party, key, "revoke_key.key")?);
+        }
+        Action::RotateKey { party, old, new } => {
+            party_of(party, "rotate_key.party")?;
+            out.push(revoke(party, old, "rotate_key.old")?);
+            out.push(new_key(party, new, "rotate_key.new")?);
+        }
+        other => return Err(RuleError::invalid("action", format!("{} is not a registry action", other.name()))),
+    }
+    Ok(out)
+}
+
+fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Result<Vec<Effect>> {
+    let p = &rec.payload;
+    let actor = view
+        .party(&p.actor)
+        .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
+    let recipient = match &p.recipient {
+        Some(r) => Some(
+            view.party(r).ok_or_else(|| RuleError::invalid("recipient", format!("party '{r}' is not registered")))?,
+        ),
+        None => None,
+    };
+    let existing = view.bill(&id);
+    let state = match (&p.action, existing) {
+        (Action::Issue(_), Some(_)) => {
+            return Err(RuleError::Exists {
+                reason: "BILL_EXISTS",
+                why: format!("bill {id} is already issued by another record"),
+            });
+        }
+        (Action::Issue(body), None) => {
+            let named = |who: &Option<PartyId>, field: &str| -> Result<Option<Party>> {
+                who.as_ref()
+                    .map(|w| {
+                        view.party(w).ok_or_else(|| RuleError::invalid(field, format!("party '{w}' is not registered")))
+                    })
+                    .transpose()
+            };
+            let consignee = named(&body.consignee, "issue.consignee")?;
+            let endorsee = named(&body.endorsee, "issue.endorsee")?;
+            let parties = title::IssueParties {
+                actor: &actor,
+                recipient: recipient.as_ref().expect("shape checked"),
+                consignee: consignee.as_ref(),
+                endorsee: endorsee.as_ref(),
+            };
+            let doc = rec.document.as_ref().expect("prepare parsed the document of every ISSUE");
+            title::issue(p, body, doc, &parties, rec.hash, stamp.seq)?
+        }
+        (_, None) => return Err(RuleError::NotFound { what: format!("bill {id}") }),
+        (_, Some(bill)) => {
+            check_head(p, Some((bill.head_position, bill.head)))?;
+            title::act(&bill, p, recipient.as_ref(), rec.hash, stamp.seq)?
+        }
+    };
+    Ok(vec![Effect::Bill(Box::new(state))])
+}

@@ -1,0 +1,94 @@
+//! A bill's title state: who possesses it, who is entitled to the goods, what kind of bill it is.
+//! Owns the derived questions (who is entitled, who may see it); the rules that change it are in
+//! [`crate::title`].
+
+use crate::document::{Profile, TypeCode};
+use crate::hash::Hash32;
+use crate::ids::{BillId, PartyId};
+use std::collections::BTreeSet;
+
+/// How title to the goods passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BillKind {
+    /// Straight bill: the named consignee is entitled; never endorsed.
+    Straight,
+    /// To-order bill: passes by endorsement (or by possession alone once blank-endorsed).
+    ToOrder,
+    /// Sea waybill: recorded, never transferable.
+    Waybill,
+}
+
+/// Where the bill is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Status {
+    /// Issued and live: title actions apply.
+    Issued,
+}
+
+impl Status {
+    /// Upper-case name, as on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Issued => "ISSUED",
+        }
+    }
+}
+
+/// A bill's current title state, as stored and as rebuilt from its records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BillState {
+    /// Identity.
+    pub id: BillId,
+    /// Issuing carrier.
+    pub issuer: PartyId,
+    /// `transportDocumentReference`.
+    pub reference: String,
+    /// Amendment number.
+    pub amendment: u32,
+    /// RFC 8785 checksum of the transport document.
+    pub document_checksum: Hash32,
+    /// `transportDocumentTypeCode`.
+    pub type_code: TypeCode,
+    /// Validation profile (NoSeaLeg bills are not exportable over PINT).
+    pub profile: Profile,
+    /// Straight, to order, or waybill.
+    pub kind: BillKind,
+    /// Life-cycle status.
+    pub status: Status,
+    /// The party in control of the bill.
+    pub possessor: PartyId,
+    /// Straight bills: the named consignee.
+    pub consignee: Option<PartyId>,
+    /// To-order bills: the current endorsee (`None` when blank-endorsed).
+    pub endorsee: Option<PartyId>,
+    /// Whether the current endorsee may endorse further (false after a plain ENDORSE).
+    pub endorsable: bool,
+    /// Hash of the last title record.
+    pub head: Hash32,
+    /// Position of the last title record.
+    pub head_position: u64,
+    /// Global sequence number of the last title record.
+    pub head_seq: u64,
+    /// Every party that has been part of the bill (issuer, recipients, actors, named parties).
+    pub parties: BTreeSet<PartyId>,
+    /// Every UN/LOCODE the document names (customs see bills touching their jurisdiction).
+    pub locations: Vec<String>,
+    /// Container numbers.
+    pub containers: Vec<String>,
+}
+
+impl BillState {
+    /// Whether the bill is endorsed in blank (bearer): whoever possesses it is entitled.
+    pub fn is_blank(&self) -> bool {
+        self.kind == BillKind::ToOrder && self.endorsee.is_none()
+    }
+
+    /// The party entitled to the goods: the consignee, the endorsee, or for a blank-endorsed bill
+    /// its possessor.
+    pub fn entitled(&self) -> &PartyId {
+        match self.kind {
+            BillKind::Straight | BillKind::Waybill => self.consignee.as_ref().unwrap_or(&self.possessor),
+            BillKind::ToOrder => self.endorsee.as_ref().unwrap_or(&self.possessor),
+        }
+    }
+}

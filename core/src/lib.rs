@@ -1,0 +1,32 @@
+//! # ebl-core: the pure core of the eBL ledger
+//!
+//! Records, identities, hashing, strict signatures, DCSA documents, registry and title rules.
+//! No I/O, no clock reads in the state machine, no transport, no storage: this crate MUST NOT
+//! depend on tonic, prost or rocksdb (the root crate's `tests/core_walls.rs` enforces it).
+//!
+//! ## Layout
+//! - [`hash`]: SHA-256 with domain tags, [`hash::Hash32`].
+//! - [`time`]: canonical RFC 3339 timestamps and claimed-time windows.
+//! - [`ids`]: party ids, bill ids (derived), chain ids.
+//! - [`sig`]: Ed25519 keys and `verify_strict`.
+//! - [`document`]: DCSA eBL 3.0 transport documents, validation and RFC 8785 checksum.
+//! - [`record`]: the checked payload of a record, its hash and its signers.
+//! - [`registry`]: parties, roles, keys and their validity by log position.
+//! - [`bill`]: a bill's title state.
+//! - [`title`]: the title rules.
+//! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
+//! - [`error`]: the one error type, with status class and machine-readable reason.
+
+pub mod apply;
+pub mod bill;
+pub mod document;
+pub mod error;
+pub mod hash;
+pub mod ids;
+pub mod record;
+pub mod registry;
+pub mod sig;
+pub mod time;
+pub mod title;
+
+pub use error::{Kind, Result, RuleError};

@@ -1,0 +1,189 @@
+//! Records: the decoded content of a signed payload, its hash, and who must sign it. The exact
+//! byte encoding lives at the edge (protobuf, `docs/wire-format.md`); this module holds the
+//! checked domain form and never sees the wire types.
+
+use crate::document::Profile;
+use crate::hash::Hash32;
+use crate::ids::{ChainId, PartyId};
+use crate::registry::{Registration, Role};
+use crate::sig::PublicKey;
+use crate::time::Timestamp;
+
+/// The only payload format version this ledger accepts.
+pub const FORMAT_VERSION: u32 = 1;
+/// Domain tag of a record payload (signed bytes and record hash).
+pub const RECORD_DOMAIN: &str = "ebl.v1/record";
+/// Domain tag of the record hash.
+pub const RECORD_HASH_TAG: &str = "ebl.v1/record-hash";
+
+/// `SHA-256("ebl.v1/record-hash" || 0x00 || payload bytes)`: the record's identity and chain link.
+pub fn record_hash(payload: &[u8]) -> Hash32 {
+    Hash32::tagged(RECORD_HASH_TAG, &[payload])
+}
+
+/// The checked content of a record payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The ledger origin the record was made for.
+    pub origin: String,
+    /// The chain the record extends.
+    pub chain: ChainId,
+    /// Position in that chain (0 for the first record).
+    pub position: u64,
+    /// Hash of the chain's previous record (`None` exactly when `position == 0`).
+    pub prev: Option<Hash32>,
+    /// The party that acts.
+    pub actor: PartyId,
+    /// The party the action is addressed to, where it has one.
+    pub recipient: Option<PartyId>,
+    /// When the actor says it acted.
+    pub claimed_time: Timestamp,
+    /// What it does.
+    pub action: Action,
+}
+
+/// The ISSUE action's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The DCSA transport document, as the carrier signed it (JSON bytes).
+    pub document: Vec<u8>,
+    /// Validation profile of the document.
+    pub profile: Profile,
+    /// Amendment number (0 for an original bill).
+    pub amendment: u32,
+    /// Ledger party named as consignee in the document (straight bills).
+    pub consignee: Option<PartyId>,
+    /// Ledger party named as endorsee in the document (to-order bills).
+    pub endorsee: Option<PartyId>,
+    /// The carrier's DCSA issuance manifest (compact JWS), stored as received.
+    pub issuance_manifest: Option<String>,
+}
+
+/// What a record does, with the action's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Operator registers a party.
+    RegisterParty(Registration),
+    /// Operator adds a key to a party.
+    AddKey {
+        /// Owner.
+        party: PartyId,
+        /// The key.
+        key: PublicKey,
+    },
+    /// Operator revokes a key.
+    RevokeKey {
+        /// Owner.
+        party: PartyId,
+        /// The key.
+        key: PublicKey,
+        /// Why (free text, stored).
+        reason: String,
+    },
+    /// Operator replaces a key by another in one record.
+    RotateKey {
+        /// Owner.
+        party: PartyId,
+        /// Key revoked.
+        old: PublicKey,
+        /// Key added.
+        new: PublicKey,
+    },
+    /// Carrier issues a bill to the recipient.
+    Issue(Box<Issue>),
+    /// Possession moves to the recipient.
+    Transfer,
+    /// Names the recipient endorsee; it cannot endorse further.
+    Endorse,
+    /// Names the recipient endorsee; it can endorse further.
+    EndorseToOrder,
+    /// Endorsement in blank: transferable by possession alone.
+    BlankEndorse,
+    /// The possessor confirms possession.
+    Sign,
+}
+
+impl Action {
+    /// The action's name, as in DCSA PINT where PINT has it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::RegisterParty(_) => "REGISTER_PARTY",
+            Action::AddKey { .. } => "ADD_KEY",
+            Action::RevokeKey { .. } => "REVOKE_KEY",
+            Action::RotateKey { .. } => "ROTATE_KEY",
+            Action::Issue(_) => "ISSUE",
+            Action::Transfer => "TRANSFER",
+            Action::Endorse => "ENDORSE",
+            Action::EndorseToOrder => "ENDORSE_TO_ORDER",
+            Action::BlankEndorse => "BLANK_ENDORSE",
+            Action::Sign => "SIGN",
+        }
+    }
+
+    /// Whether the action belongs on the registry chain (else on a bill's title chain).
+    pub fn is_registry(&self) -> bool {
+        matches!(
+            self,
+            Action::RegisterParty(_) | Action::AddKey { .. } | Action::RevokeKey { .. } | Action::RotateKey { .. }
+        )
+    }
+
+    /// Whether the action must name a recipient (else it must not).
+    pub fn has_recipient(&self) -> bool {
+        matches!(self, Action::Issue(_) | Action::Transfer | Action::Endorse | Action::EndorseToOrder)
+    }
+
+    /// The role the actor must hold, where the action fixes one.
+    pub fn actor_role(&self) -> Option<Role> {
+        match self {
+            Action::Issue(_) => Some(Role::Carrier),
+            _ => None,
+        }
+    }
+}
+
+impl Payload {
+    /// Checks the shape rules that need no state: chain kind matches the action, position and
+    /// previous hash agree, recipient present exactly when the action has one.
+    pub fn check_shape(&self) -> crate::error::Result<()> {
+        use crate::error::RuleError;
+        let registry_chain = self.chain == ChainId::Registry;
+        if registry_chain != self.action.is_registry() {
+            return Err(RuleError::invalid("chain", format!("{} does not belong on this chain", self.action.name())));
+        }
+        if (self.position == 0) != self.prev.is_none() {
+            return Err(RuleError::invalid("prev_hash", "must be empty exactly when position is 0"));
+        }
+        if matches!(self.action, Action::Issue(_)) != (self.position == 0 && !registry_chain) {
+            return Err(RuleError::invalid("position", "ISSUE is exactly the first record of a title chain"));
+        }
+        if self.action.has_recipient() != self.recipient.is_some() {
+            let why = if self.action.has_recipient() { "is required" } else { "must be empty" };
+            return Err(RuleError::invalid("recipient", format!("{why} for {}", self.action.name())));
+        }
+        if registry_chain && self.actor.as_str() != crate::ids::OPERATOR {
+            return Err(RuleError::invalid("actor", "registry records are made by the operator"));
+        }
+        if let Action::Issue(i) = &self.action {
+            if let Some(jws) = &i.issuance_manifest {
+                let parts: Vec<&str> = jws.split('.').collect();
+                let b64url = |p: &str| p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if parts.len() != 3 || parts[0].is_empty() || parts[2].is_empty() || !parts.iter().all(|p| b64url(p)) {
+                    return Err(RuleError::invalid(
+                        "issue.issuance_manifest",
+                        "must be a compact JWS: three base64url parts joined by '.'",
+                    ));
+                }
+            }
+        }
+        if self.recipient.as_ref() == Some(&self.actor) && !matches!(self.action, Action::Issue(_)) {
+            return Err(RuleError::invalid("recipient", "must differ from the actor"));
+        }
+        Ok(())
+    }
+
+    /// The parties whose signatures the record needs: exactly these, no more.
+    pub fn required_signers(&self) -> Vec<PartyId> {
+        vec![self.actor.clone()]
+    }
+}

@@ -1,0 +1,202 @@
+//! Title rules: what ISSUE creates and how TRANSFER, ENDORSE, ENDORSE_TO_ORDER, BLANK_ENDORSE
+//! and SIGN change a bill. Pure functions from (state, record) to new state or a typed refusal.
+//! Signature, key and head checks are done before these run (see [`crate::apply`]).
+
+use crate::bill::{BillKind, BillState, Status};
+use crate::document::{Document, TypeCode};
+use crate::error::{Result, RuleError};
+use crate::hash::Hash32;
+use crate::ids::{BillId, ChainId, PartyId};
+use crate::record::{Action, Issue, Payload};
+use crate::registry::{Party, Role};
+
+/// The parties an ISSUE names, looked up in the registry by the caller.
+pub struct IssueParties<'a> {
+    /// The carrier that signs.
+    pub actor: &'a Party,
+    /// The first possessor.
+    pub recipient: &'a Party,
+    /// The ledger party for the document's consignee.
+    pub consignee: Option<&'a Party>,
+    /// The ledger party for the document's endorsee.
+    pub endorsee: Option<&'a Party>,
+}
+
+/// Refuses parties that cannot hold a bill (customs and auditors only look).
+pub fn check_can_hold(field: &str, p: &Party) -> Result<()> {
+    match p.registration.role {
+        Role::Carrier | Role::Trader | Role::Bank => Ok(()),
+        r => Err(RuleError::refused(
+            "RECIPIENT_CANNOT_HOLD",
+            format!("{field}: party '{}' has role {} and cannot hold a bill", p.registration.party, r.name()),
+        )),
+    }
+}
+
+/// Checks that the document's named party and the ledger party agree, both ways.
+fn check_named(field: &str, doc_party: Option<&crate::document::DocParty>, ledger: Option<&Party>) -> Result<()> {
+    match (doc_party, ledger) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(RuleError::invalid(field, "the document names this party: give its ledger party id")),
+        (None, Some(_)) => Err(RuleError::invalid(field, "the document names no such party: leave it empty")),
+        (Some(d), Some(p)) if p.matches_any(&d.codes) => check_can_hold(field, p),
+        (Some(_), Some(p)) => Err(RuleError::invalid(
+            field,
+            format!("party '{}' has none of the document's identifyingCodes", p.registration.party),
+        )),
+    }
+}
+
+/// Creates a bill from a checked ISSUE record.
+pub fn issue(
+    p: &Payload,
+    body: &Issue,
+    doc: &Document,
+    parties: &IssueParties,
+    hash: Hash32,
+    seq: u64,
+) -> Result<BillState> {
+    let actor = &p.actor;
+    if parties.actor.registration.role != Role::Carrier {
+        return Err(RuleError::forbidden(
+            "ROLE_NOT_ALLOWED",
+            format!("party '{actor}' is not a CARRIER and cannot issue"),
+        ));
+    }
+    let id = BillId::derive(actor, &doc.reference, body.amendment);
+    if p.chain != ChainId::Title(id) {
+        return Err(RuleError::invalid(
+            "bill_id",
+            format!(
+                "must be {id}, derived from carrier '{actor}', reference '{}' and amendment {}",
+                doc.reference, body.amendment
+            ),
+        ));
+    }
+    if body.amendment != 0 {
+        return Err(RuleError::refused(
+            "AMENDMENT_WITHOUT_SURRENDER",
+            "an amended bill is issued only after an accepted surrender for amendment",
+        ));
+    }
+    check_can_hold("recipient", parties.recipient)?;
+    check_named("issue.consignee", doc.consignee.as_ref(), parties.consignee)?;
+    check_named("issue.endorsee", doc.endorsee.as_ref(), parties.endorsee)?;
+    let kind = match (doc.type_code, doc.is_to_order) {
+        (TypeCode::Swb, _) => BillKind::Waybill,
+        (TypeCode::Bol, true) => BillKind::ToOrder,
+        (TypeCode::Bol, false) => BillKind::Straight,
+    };
+    let recipient = p.recipient.clone().expect("shape checked: ISSUE has a recipient");
+    let mut parties_seen: std::collections::BTreeSet<PartyId> = [actor.clone(), recipient.clone()].into();
+    parties_seen.extend(body.consignee.iter().chain(body.endorsee.iter()).cloned());
+    Ok(BillState {
+        id,
+        issuer: actor.clone(),
+        reference: doc.reference.clone(),
+        amendment: body.amendment,
+        document_checksum: doc.checksum,
+        type_code: doc.type_code,
+        profile: doc.profile,
+        kind,
+        status: Status::Issued,
+        possessor: recipient,
+        consignee: body.consignee.clone(),
+        // "To the order of" a named consignee: the consignee is entitled until it endorses.
+        endorsee: body.endorsee.clone().or(if kind == BillKind::ToOrder { body.consignee.clone() } else { None }),
+        endorsable: true,
+        head: hash,
+        head_position: 0,
+        head_seq: seq,
+        parties: parties_seen,
+        locations: doc.locations.clone(),
+        containers: doc.containers.clone(),
+    })
+}
+
+/// Applies a title action (anything but ISSUE) to a live bill.
+pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash32, seq: u64) -> Result<BillState> {
+    let action = p.action.name();
+    if bill.status != Status::Issued {
+        return Err(RuleError::refused(
+            "BILL_NOT_LIVE",
+            format!("bill is {} and accepts no {action}", bill.status.name()),
+        ));
+    }
+    if p.actor != bill.possessor {
+        return Err(RuleError::forbidden(
+            "NOT_POSSESSOR",
+            format!("party '{}' does not possess the bill (the possessor is '{}')", p.actor, bill.possessor),
+        ));
+    }
+    if let Some(r) = recipient {
+        check_can_hold("recipient", r)?;
+    }
+    let mut next = bill.clone();
+    match &p.action {
+        Action::Sign => {}
+        Action::Transfer => {
+            let to = p.recipient.as_ref().expect("shape checked");
+            match bill.kind {
+                BillKind::Waybill => return Err(not_transferable(action)),
+                BillKind::Straight if bill.consignee.as_ref() != Some(to) => {
+                    return Err(RuleError::refused(
+                        "NOT_CONSIGNEE",
+                        format!("a straight bill moves only to its consignee, not to '{to}'"),
+                    ));
+                }
+                BillKind::ToOrder if bill.endorsee.as_ref().is_some_and(|e| e != to) => {
+                    return Err(RuleError::refused(
+                        "NOT_ENDORSEE",
+                        format!(
+                            "the bill is endorsed to '{}', not to '{to}': endorse first",
+                            bill.endorsee.as_ref().unwrap()
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            next.possessor = to.clone();
+        }
+        Action::Endorse | Action::EndorseToOrder | Action::BlankEndorse => {
+            match bill.kind {
+                BillKind::Waybill => return Err(not_transferable(action)),
+                BillKind::Straight => {
+                    return Err(RuleError::refused(
+                        "STRAIGHT_BILL_NOT_ENDORSABLE",
+                        format!("a straight bill is never endorsed ({action})"),
+                    ))
+                }
+                BillKind::ToOrder => {}
+            }
+            if bill.entitled() != &p.actor {
+                return Err(RuleError::forbidden(
+                    "NOT_ENTITLED",
+                    format!("party '{}' possesses but is not entitled (endorsee is '{}')", p.actor, bill.entitled()),
+                ));
+            }
+            if !bill.endorsable {
+                return Err(RuleError::refused(
+                    "NOT_ENDORSABLE",
+                    "the bill was endorsed without 'to order': its endorsee cannot endorse further",
+                ));
+            }
+            if matches!(p.action, Action::BlankEndorse) && bill.is_blank() {
+                return Err(RuleError::refused("ALREADY_BLANK_ENDORSED", "the bill is already endorsed in blank"));
+            }
+            next.endorsee = p.recipient.clone();
+            next.endorsable = !matches!(p.action, Action::Endorse);
+        }
+        other => return Err(RuleError::invalid("action", format!("{} is not a title action", other.name()))),
+    }
+    next.parties.insert(p.actor.clone());
+    next.parties.extend(p.recipient.iter().cloned());
+    next.head = hash;
+    next.head_position = p.position;
+    next.head_seq = seq;
+    Ok(next)
+}
+
+fn not_transferable(action: &str) -> RuleError {
+    RuleError::refused("WAYBILL_NOT_TRANSFERABLE", format!("a sea waybill is never transferred or endorsed ({action})"))
+}

@@ -1,0 +1,241 @@
+//! The state machine without any I/O: an in-memory view, records applied in order.
+use ebl_core::apply::{apply, prepare, Checked, Effect, Stamp, View};
+use ebl_core::bill::BillState;
+use ebl_core::document::Profile;
+use ebl_core::hash::Hash32;
+use ebl_core::ids::{BillId, ChainId, PartyId};
+use ebl_core::record::{Action, Issue, Payload};
+use ebl_core::registry::{KeyRecord, Party, Registration, Role};
+use ebl_core::sig::{PublicKey, Signature};
+use ebl_core::time::Timestamp;
+use ed25519_dalek::SigningKey;
+use std::collections::HashMap;
+
+#[derive(Default, Clone, PartialEq, Debug)]
+struct Mem {
+    parties: HashMap<PartyId, Party>,
+    keys: HashMap<PublicKey, KeyRecord>,
+    bills: HashMap<BillId, BillState>,
+    registry: Option<(u64, Hash32)>,
+    seq: u64,
+}
+
+impl View for Mem {
+    fn party(&self, id: &PartyId) -> Option<Party> {
+        self.parties.get(id).cloned()
+    }
+    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
+        self.keys.get(key).cloned()
+    }
+    fn bill(&self, id: &BillId) -> Option<BillState> {
+        self.bills.get(id).cloned()
+    }
+    fn registry_head(&self) -> Option<(u64, Hash32)> {
+        self.registry
+    }
+}
+
+impl Mem {
+    fn run(&mut self, rec: &Checked, op: &PublicKey, time: Timestamp) -> ebl_core::Result<()> {
+        let effects = apply(self, rec, Stamp { seq: self.seq, time }, op)?;
+        for e in effects {
+            match e {
+                Effect::Party(p) => {
+                    self.parties.insert(p.registration.party.clone(), p);
+                }
+                Effect::Key(k, r) => {
+                    self.keys.insert(k, r);
+                }
+                Effect::Bill(b) => {
+                    self.bills.insert(b.id, *b);
+                }
+                Effect::RegistryHead(p, h) => self.registry = Some((p, h)),
+            }
+        }
+        self.seq += 1;
+        Ok(())
+    }
+}
+
+const ORIGIN: &str = "core.test/ebl";
+
+fn pid(s: &str) -> PartyId {
+    PartyId::parse("p", s).unwrap()
+}
+
+/// Signs a payload; the bytes are any unique encoding (the wire format is the edge's business).
+fn checked(p: Payload, signer: &SigningKey, party: &str) -> ebl_core::Result<Checked> {
+    let bytes = format!("{p:?}").into_bytes();
+    let sig = Signature::sign(&pid(party), signer, &bytes);
+    prepare(bytes, p, vec![sig], ORIGIN)
+}
+
+struct Chain {
+    position: u64,
+    prev: Option<Hash32>,
+}
+
+fn payload(
+    chain: ChainId,
+    link: &Chain,
+    actor: &str,
+    recipient: Option<&str>,
+    t: Timestamp,
+    action: Action,
+) -> Payload {
+    Payload {
+        origin: ORIGIN.into(),
+        chain,
+        position: link.position,
+        prev: link.prev,
+        actor: pid(actor),
+        recipient: recipient.map(pid),
+        claimed_time: t,
+        action,
+    }
+}
+
+fn doc() -> Vec<u8> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/documents/ilstc-chongqing-qinzhou-singapore.json"))
+        .unwrap()
+}
+
+/// A whole little history: registry, issue, endorse, transfer. Returns the final view.
+fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
+    let opk = PublicKey(op.verifying_key().to_bytes());
+    let t = Timestamp(1_800_000_000_000);
+    let mut m = Mem::default();
+    let mut reg = Chain { position: 0, prev: None };
+    let mut registry = |m: &mut Mem, action: Action| {
+        let c = checked(payload(ChainId::Registry, &reg, "operator", None, t, action), op, "operator").unwrap();
+        m.run(&c, &opk, t).unwrap();
+        reg = Chain { position: reg.position + 1, prev: Some(c.hash) };
+    };
+    for (id, role, key) in
+        [("carrier", Role::Carrier, carrier), ("shipper", Role::Trader, shipper), ("bank", Role::Bank, shipper)]
+    {
+        let r = Registration { party: pid(id), name: id.into(), role, jurisdiction: vec![], codes: vec![] };
+        registry(&mut m, Action::RegisterParty(r));
+        if id != "bank" {
+            registry(&mut m, Action::AddKey { party: pid(id), key: PublicKey(key.verifying_key().to_bytes()) });
+        }
+    }
+    let doc = ebl_core::document::parse(&doc(), Profile::DcsaEbl3).unwrap();
+    let bill = BillId::derive(&pid("carrier"), &doc.reference, 0);
+    let issue = Issue {
+        document: self::doc(),
+        profile: Profile::DcsaEbl3,
+        amendment: 0,
+        consignee: None,
+        endorsee: None,
+        issuance_manifest: None,
+    };
+    let c = checked(
+        payload(
+            ChainId::Title(bill),
+            &Chain { position: 0, prev: None },
+            "carrier",
+            Some("shipper"),
+            t,
+            Action::Issue(Box::new(issue)),
+        ),
+        carrier,
+        "carrier",
+    )
+    .unwrap();
+    m.run(&c, &opk, t).unwrap();
+    let e = checked(
+        payload(
+            ChainId::Title(bill),
+            &Chain { position: 1, prev: Some(c.hash) },
+            "shipper",
+            Some("bank"),
+            t,
+            Action::EndorseToOrder,
+        ),
+        shipper,
+        "shipper",
+    )
+    .unwrap();
+    m.run(&e, &opk, t).unwrap();
+    let tr = checked(
+        payload(
+            ChainId::Title(bill),
+            &Chain { position: 2, prev: Some(e.hash) },
+            "shipper",
+            Some("bank"),
+            t,
+            Action::Transfer,
+        ),
+        shipper,
+        "shipper",
+    )
+    .unwrap();
+    m.run(&tr, &opk, t).unwrap();
+    m
+}
+
+#[test]
+fn same_records_same_order_same_state() {
+    let (op, carrier, shipper) =
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
+    let a = history(&op, &carrier, &shipper);
+    let b = history(&op, &carrier, &shipper);
+    assert_eq!(a, b);
+    let bill = a.bills.values().next().unwrap();
+    assert_eq!((bill.possessor.as_str(), bill.entitled().as_str(), bill.head_position), ("bank", "bank", 2));
+}
+
+#[test]
+fn key_is_valid_only_after_its_registration_and_before_its_revocation() {
+    let k = KeyRecord { party: pid("shipper"), added_at: 3, revoked_at: Some(7) };
+    assert_eq!((k.valid_at(3), k.valid_at(4), k.valid_at(6), k.valid_at(7)), (false, true, true, false));
+}
+
+#[test]
+fn stale_head_and_wrong_chain_are_refused() {
+    let (op, carrier, shipper) =
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
+    let mut m = history(&op, &carrier, &shipper);
+    let opk = PublicKey(op.verifying_key().to_bytes());
+    let bill = *m.bills.keys().next().unwrap();
+    let t = Timestamp(1_800_000_000_000);
+    // Position 1 is taken: a different record for it is stale.
+    let stale = checked(
+        payload(
+            ChainId::Title(bill),
+            &Chain { position: 1, prev: Some(Hash32([9; 32])) },
+            "shipper",
+            None,
+            t,
+            Action::Sign,
+        ),
+        &shipper,
+        "shipper",
+    )
+    .unwrap();
+    let before = m.clone();
+    assert_eq!(m.run(&stale, &opk, t).unwrap_err().reason(), "STALE_HEAD");
+    assert_eq!(m, before);
+    // A title action on the registry chain is malformed.
+    let p = payload(
+        ChainId::Registry,
+        &Chain { position: 9, prev: Some(Hash32([1; 32])) },
+        "operator",
+        None,
+        t,
+        Action::Sign,
+    );
+    assert_eq!(checked(p, &op, "operator").unwrap_err().reason(), "INVALID_FIELD");
+    // The claimed time must lie within the window of server time.
+    let head = m.bills[&bill].clone();
+    let late = checked(
+        payload(ChainId::Title(bill), &Chain { position: 3, prev: Some(head.head) }, "shipper", None, t, Action::Sign),
+        &shipper,
+        "shipper",
+    )
+    .unwrap();
+    assert_eq!(m.run(&late, &opk, t.plus_ms(10 * 60_000)).unwrap_err().reason(), "CLAIMED_TIME_OUT_OF_WINDOW");
+    // In time, the former possessor is refused by the title rules: the transfer divested it.
+    assert_eq!(m.run(&late, &opk, t).unwrap_err().reason(), "NOT_POSSESSOR");
+}
