@@ -1,0 +1,248 @@
+//! The gRPC service `ebl.v1.Ledger`: converts and validates at the edge (via [`crate::wire`]),
+//! runs decoding and strict signature checks in parallel on the blocking pool, hands checked
+//! records to the single writer, and answers reads for authenticated readers only.
+
+pub mod auth;
+pub mod status;
+
+use crate::error::LedgerError;
+use crate::pb::{self, ledger_server::Ledger};
+use crate::replay::replay_bill;
+use crate::store::Store;
+use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_view};
+use crate::writer::WriterHandle;
+use auth::{authenticate, Reader, ReplayCache};
+use ebl_core::apply::{prepare, Checked};
+use ebl_core::ids::{BillId, ChainId};
+use ebl_core::sig::PublicKey;
+use ebl_core::time::Timestamp;
+use ebl_core::RuleError;
+use futures::Stream;
+use std::pin::Pin;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Largest record payload accepted (bytes): a transport document plus its record.
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Largest gRPC message accepted (bytes); larger ones are refused by the transport.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Most records in one SubmitBatch call.
+pub const MAX_BATCH_RECORDS: usize = 256;
+
+/// What every handler shares.
+pub struct Shared {
+    /// The database.
+    pub store: Arc<Store>,
+    /// The single writer.
+    pub writer: WriterHandle,
+    /// The ledger's origin.
+    pub origin: String,
+    /// The operator's public key.
+    pub operator: PublicKey,
+    /// The ledger's own public key.
+    pub ledger_key: PublicKey,
+    /// Nonces of recent signed reads.
+    pub replay: ReplayCache,
+}
+
+/// The `ebl.v1.Ledger` service.
+#[derive(Clone)]
+pub struct LedgerService {
+    shared: Arc<Shared>,
+}
+
+type RecordStream = Pin<Box<dyn Stream<Item = Result<pb::StoredRecord, Status>> + Send>>;
+
+/// Runs blocking work (RocksDB, signature checks) off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, LedgerError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| LedgerError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// Size limit, decoding and strict signature checks of one record (blocking: CPU-bound): what
+/// every record goes through before the writer.
+pub fn check_record(rec: pb::SignedRecord, origin: &str) -> Result<Checked, LedgerError> {
+    if rec.payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(RuleError::Limit {
+            reason: "PAYLOAD_TOO_LARGE",
+            why: format!("payload is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", rec.payload.len()),
+        }
+        .into());
+    }
+    let (payload, sigs) = decode_record(&rec)?;
+    Ok(prepare(rec.payload, payload, sigs, origin)?)
+}
+
+impl LedgerService {
+    /// A service over shared state.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        LedgerService { shared }
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        req: pb::SignedRead,
+        method: &'static str,
+        f: impl FnOnce(&Shared, Reader, Vec<u8>) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let shared = self.shared.clone();
+        Ok(blocking(move || {
+            let (reader, request) =
+                authenticate(&shared.store, &shared.origin, &shared.operator, &shared.replay, &req, method)?;
+            f(&shared, reader, request)
+        })
+        .await?)
+    }
+}
+
+/// Loads a bill the reader may see; anything else is NOT_FOUND, exactly like a missing bill.
+fn visible_bill(shared: &Shared, reader: &Reader, bill_id: &[u8]) -> Result<ebl_core::bill::BillState, LedgerError> {
+    let id = BillId(hash32("bill_id", bill_id)?);
+    match shared.store.bill(&id)? {
+        Some(b) if reader.can_see(&b) => Ok(b),
+        _ => Err(RuleError::NotFound { what: format!("bill {id}") }.into()),
+    }
+}
+
+/// The transport document of a bill, from its ISSUE record.
+fn document_of(shared: &Shared, bill: &ebl_core::bill::BillState) -> Result<Vec<u8>, LedgerError> {
+    let seq = shared
+        .store
+        .chain_seqs(&ChainId::Title(bill.id), 0)?
+        .first()
+        .copied()
+        .ok_or_else(|| LedgerError::Internal("bill without records".into()))?;
+    let stored = shared
+        .store
+        .record(seq)?
+        .and_then(|s| s.record)
+        .ok_or_else(|| LedgerError::Internal("issue record missing".into()))?;
+    let p: pb::RecordPayload = decode_canonical("payload", &stored.payload)?;
+    match p.action {
+        Some(pb::record_payload::Action::Issue(i)) => Ok(i.document),
+        _ => Err(LedgerError::Internal("first record of a bill is not an ISSUE".into())),
+    }
+}
+
+fn records_of(shared: &Shared, chain: &ChainId, from: u64) -> Result<Vec<pb::StoredRecord>, LedgerError> {
+    shared
+        .store
+        .chain_seqs(chain, from)?
+        .into_iter()
+        .map(|s| shared.store.record(s)?.ok_or_else(|| LedgerError::Internal(format!("record {s} missing"))))
+        .collect()
+}
+
+fn stream(records: Vec<pb::StoredRecord>) -> Response<RecordStream> {
+    Response::new(Box::pin(futures::stream::iter(records.into_iter().map(Ok))))
+}
+
+#[tonic::async_trait]
+impl Ledger for LedgerService {
+    async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::LedgerInfo>, Status> {
+        let shared = self.shared.clone();
+        let (log_size, head) = blocking(move || Ok((shared.store.next_seq()?, shared.store.registry_head()?))).await?;
+        Ok(Response::new(pb::LedgerInfo {
+            origin: self.shared.origin.clone(),
+            operator_public_key: self.shared.operator.0.to_vec(),
+            ledger_public_key: self.shared.ledger_key.0.to_vec(),
+            log_size,
+            max_message_bytes: MAX_MESSAGE_BYTES as u32,
+            max_batch_records: MAX_BATCH_RECORDS as u32,
+            registry_position: head.map(|h| h.0).unwrap_or_default(),
+            registry_head: head.map(|h| h.1 .0.to_vec()).unwrap_or_default(),
+        }))
+    }
+
+    async fn submit(&self, req: Request<pb::SignedRecord>) -> Result<Response<pb::Receipt>, Status> {
+        let origin = self.shared.origin.clone();
+        let rec = req.into_inner();
+        let checked = blocking(move || check_record(rec, &origin)).await?;
+        Ok(Response::new(self.shared.writer.submit(checked).await?))
+    }
+
+    async fn submit_batch(
+        &self,
+        req: Request<pb::SubmitBatchRequest>,
+    ) -> Result<Response<pb::SubmitBatchResponse>, Status> {
+        let records = req.into_inner().records;
+        if records.len() > MAX_BATCH_RECORDS {
+            return Err(status::to_status(&LedgerError::Rule(RuleError::Limit {
+                reason: "BATCH_TOO_LARGE",
+                why: format!("{} records in one batch; the limit is {MAX_BATCH_RECORDS}", records.len()),
+            })));
+        }
+        // Decode and verify every record in parallel, then submit in order so that later records
+        // of the batch may build on earlier ones.
+        let checks = records.into_iter().map(|r| {
+            let origin = self.shared.origin.clone();
+            blocking(move || check_record(r, &origin))
+        });
+        let checked = futures::future::join_all(checks).await;
+        let results = self.shared.writer.submit_all(checked).await;
+        let results = results
+            .into_iter()
+            .map(|r| pb::SubmitResult {
+                outcome: Some(match r {
+                    Ok(receipt) => pb::submit_result::Outcome::Receipt(receipt),
+                    Err(e) => pb::submit_result::Outcome::Error(status::to_submit_error(&e)),
+                }),
+            })
+            .collect();
+        Ok(Response::new(pb::SubmitBatchResponse { results }))
+    }
+
+    async fn get_bill(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BillView>, Status> {
+        let view = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/GetBill", |s, reader, request| {
+                let q: pb::GetBillRequest = decode_canonical("envelope.request", &request)?;
+                let bill = visible_bill(s, &reader, &q.bill_id)?;
+                Ok(bill_view(&bill, document_of(s, &bill)?))
+            })
+            .await?;
+        Ok(Response::new(view))
+    }
+
+    type GetHistoryStream = RecordStream;
+
+    async fn get_history(&self, req: Request<pb::SignedRead>) -> Result<Response<RecordStream>, Status> {
+        let records = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/GetHistory", |s, reader, request| {
+                let q: pb::GetHistoryRequest = decode_canonical("envelope.request", &request)?;
+                let bill = visible_bill(s, &reader, &q.bill_id)?;
+                records_of(s, &ChainId::Title(bill.id), 0)
+            })
+            .await?;
+        Ok(stream(records))
+    }
+
+    async fn verify_title(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::TitleView>, Status> {
+        let view = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
+                let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
+                let bill = visible_bill(s, &reader, &q.bill_id)?;
+                let replayed = replay_bill(&s.store, &s.origin, &s.operator, &bill.id)?;
+                Ok(pb::TitleView {
+                    bill: Some(bill_view(&replayed.state, vec![])),
+                    chain_verified: true,
+                    records_checked: replayed.records,
+                    checked_at: Timestamp::now().to_rfc3339(),
+                })
+            })
+            .await?;
+        Ok(Response::new(view))
+    }
+
+    type GetRegistryStream = RecordStream;
+
+    async fn get_registry(&self, req: Request<pb::SignedRead>) -> Result<Response<RecordStream>, Status> {
+        let records = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/GetRegistry", |s, _reader, request| {
+                let q: pb::GetRegistryRequest = decode_canonical("envelope.request", &request)?;
+                records_of(s, &ChainId::Registry, q.from_position)
+            })
+            .await?;
+        Ok(stream(records))
+    }
+}

@@ -1,0 +1,82 @@
+//! The one place errors become gRPC statuses: PRODUCT.md's codes, a `google.rpc.ErrorInfo`
+//! with the machine-readable reason (domain `ebl.v1`, metadata `field` where there is one), and
+//! a message naming the field and what was expected.
+
+use crate::error::LedgerError;
+use crate::pb;
+use ebl_core::Kind;
+use std::collections::HashMap;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo.domain` of every error this ledger returns.
+pub const ERROR_DOMAIN: &str = "ebl.v1";
+
+/// Code, reason, message and field of an error.
+pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
+    match e {
+        LedgerError::Rule(r) => {
+            let code = match r.kind() {
+                Kind::InvalidArgument => Code::InvalidArgument,
+                Kind::Unauthenticated => Code::Unauthenticated,
+                Kind::PermissionDenied => Code::PermissionDenied,
+                Kind::FailedPrecondition => Code::FailedPrecondition,
+                Kind::Aborted => Code::Aborted,
+                Kind::NotFound => Code::NotFound,
+                Kind::AlreadyExists => Code::AlreadyExists,
+                Kind::ResourceExhausted => Code::ResourceExhausted,
+            };
+            (code, r.reason(), r.to_string(), r.field().map(str::to_string))
+        }
+        LedgerError::Unavailable(_) => (Code::Unavailable, "LEDGER_UNAVAILABLE", e.to_string(), None),
+        LedgerError::Internal(_) => (Code::Internal, "INTERNAL", e.to_string(), None),
+    }
+}
+
+/// The gRPC status for an error.
+pub fn to_status(e: &LedgerError) -> Status {
+    let (code, reason, message, field) = parts(e);
+    let mut meta = HashMap::new();
+    let mut details = ErrorDetails::new();
+    if let Some(f) = field {
+        meta.insert("field".to_string(), f.clone());
+        details.add_bad_request_violation(f, message.clone());
+    }
+    details.set_error_info(reason, ERROR_DOMAIN, meta);
+    Status::with_error_details(code, message, details)
+}
+
+/// The per-record error of a batch submission.
+pub fn to_submit_error(e: &LedgerError) -> pb::SubmitError {
+    let (code, reason, message, field) = parts(e);
+    pb::SubmitError {
+        code: format!("{code:?}").to_uppercase_snake(),
+        reason: reason.into(),
+        message,
+        field: field.unwrap_or_default(),
+    }
+}
+
+trait UpperSnake {
+    fn to_uppercase_snake(&self) -> String;
+}
+
+impl UpperSnake for String {
+    /// `FailedPrecondition` -> `FAILED_PRECONDITION`, the gRPC spelling of code names.
+    fn to_uppercase_snake(&self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+        }
+        out
+    }
+}
+
+impl From<LedgerError> for Status {
+    fn from(e: LedgerError) -> Self {
+        to_status(&e)
+    }
+}

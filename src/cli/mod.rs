@@ -1,0 +1,143 @@
+//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads.
+//! Readable output by default, `--json` for scripts.
+
+pub mod bill;
+pub mod keys;
+pub mod operator;
+pub mod output;
+pub mod server;
+
+use crate::client::{Client, Identity};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Result type of CLI commands.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The eBL ledger command-line client.
+#[derive(Parser, Debug)]
+#[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
+pub struct Cli {
+    /// Ledger server URL.
+    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// Print JSON instead of readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Who acts: a party id and its secret key file.
+#[derive(Args, Debug, Clone)]
+pub struct As {
+    /// The party that signs.
+    #[arg(long = "as", env = "EBL_PARTY")]
+    pub party: String,
+    /// Its secret key file.
+    #[arg(long, env = "EBL_KEY")]
+    pub key: PathBuf,
+}
+
+impl As {
+    /// Loads the identity.
+    pub fn identity(&self) -> Result<Identity, Box<dyn std::error::Error>> {
+        let party = ebl_core::ids::PartyId::parse("--as", &self.party)?;
+        Ok(Identity { party, key: keys::load(&self.key)? })
+    }
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make a key pair: FILE (secret, mode 0600) and FILE.pub.
+    Keygen {
+        /// Secret key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The ledger's public facts (origin, keys, log size).
+    Info,
+    /// Registry records, signed by the operator.
+    #[command(subcommand)]
+    Operator(operator::OperatorCmd),
+    /// Bill actions and reads.
+    #[command(subcommand)]
+    Bill(bill::BillCmd),
+    /// Verify who holds title to a bill (the ledger rehashes and replays its chain).
+    Title {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+        /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+        #[arg(long)]
+        bill: String,
+    },
+    /// List the registry records.
+    Registry {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+    },
+    /// Submit a signed record file (from `--out` of another command).
+    Submit {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// A readable error: for a refusal by the ledger, its status code, reason, field and message.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    use tonic_types::StatusExt;
+    match e.downcast_ref::<tonic::Status>() {
+        Some(s) => {
+            let info = s.get_details_error_info();
+            let reason = info.as_ref().map(|i| i.reason.clone()).unwrap_or_default();
+            let field = info
+                .as_ref()
+                .and_then(|i| i.metadata.get("field").cloned())
+                .map(|f| format!(" [field {f}]"))
+                .unwrap_or_default();
+            format!("refused: {:?} {reason}{field}: {}", s.code(), s.message())
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Runs the CLI.
+pub async fn run(cli: Cli) -> CliResult {
+    let out = output::Out { json: cli.json };
+    match cli.command {
+        Command::Keygen { out: path } => {
+            let public = keys::keygen(&path)?;
+            out.keygen(&path, &public);
+            Ok(())
+        }
+        Command::Info => {
+            let c = Client::connect(cli.server).await?;
+            out.info(&c.info);
+            Ok(())
+        }
+        Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
+        Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
+        Command::Title { reader, bill } => {
+            let mut c = Client::connect(cli.server).await?;
+            let id = bill::parse_bill(&bill)?;
+            out.title(&c.verify_title(&reader.identity()?, id).await?);
+            Ok(())
+        }
+        Command::Registry { reader } => {
+            let mut c = Client::connect(cli.server).await?;
+            out.records(&c.registry(&reader.identity()?, 0).await?);
+            Ok(())
+        }
+        Command::Submit { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let rec = <crate::pb::SignedRecord as prost::Message>::decode(bytes.as_slice())?;
+            let mut c = Client::connect(cli.server).await?;
+            out.receipt(&c.submit(rec).await?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `ebl operator ...`: registry records signed by the operator's key. With `--out FILE` the
+//! signed record is written to a file instead of sent (sign offline, carry, `ebl submit FILE`);
+//! `--position` and `--prev` then name the registry head to extend without asking the server.
+
+use super::keys::read_public_key;
+use super::output::Out;
+use super::CliResult;
+use crate::client::{self, payload, sign, Client, Identity, Link};
+use crate::pb::{self, record_payload::Action};
+use clap::{Args, Subcommand};
+use ebl_core::hash::Hash32;
+use ebl_core::time::Timestamp;
+use std::path::PathBuf;
+
+/// The operator's signing options.
+#[derive(Args, Debug)]
+pub struct Signing {
+    /// The operator's secret key file.
+    #[arg(long, env = "EBL_OPERATOR_SECRET")]
+    pub key: PathBuf,
+    /// Write the signed record here instead of submitting it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Offline: the registry position to write at (with --prev and --origin).
+    #[arg(long, requires = "origin")]
+    pub position: Option<u64>,
+    /// Offline: hex hash of the registry head being extended (empty at position 0).
+    #[arg(long)]
+    pub prev: Option<String>,
+    /// Offline: the ledger's origin.
+    #[arg(long)]
+    pub origin: Option<String>,
+}
+
+/// Registry commands.
+#[derive(Subcommand, Debug)]
+pub enum OperatorCmd {
+    /// Register a party.
+    RegisterParty {
+        #[command(flatten)]
+        signing: Signing,
+        /// Party id (a-z 0-9 . _ -).
+        #[arg(long)]
+        party: String,
+        /// Legal name.
+        #[arg(long)]
+        name: String,
+        /// CARRIER, TRADER, BANK, CUSTOMS or AUDITOR.
+        #[arg(long)]
+        role: String,
+        /// CUSTOMS only: country code or UN/LOCODE covered (repeat).
+        #[arg(long)]
+        jurisdiction: Vec<String>,
+        /// Identifying code PROVIDER:CODE[:LIST], e.g. GLEIF:5493001KJTIIGC8Y1R12:LEI (repeat).
+        #[arg(long)]
+        code: Vec<String>,
+    },
+    /// Add a key to a party.
+    AddKey {
+        #[command(flatten)]
+        signing: Signing,
+        /// Party id.
+        #[arg(long)]
+        party: String,
+        /// Public key: hex or a .pub file.
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Revoke a party's key.
+    RevokeKey {
+        #[command(flatten)]
+        signing: Signing,
+        /// Party id.
+        #[arg(long)]
+        party: String,
+        /// Public key: hex or a .pub file.
+        #[arg(long)]
+        public_key: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Replace a party's key by another in one record.
+    RotateKey {
+        #[command(flatten)]
+        signing: Signing,
+        /// Party id.
+        #[arg(long)]
+        party: String,
+        /// Key to revoke.
+        #[arg(long)]
+        old: String,
+        /// Key to add.
+        #[arg(long)]
+        new: String,
+    },
+}
+
+fn role(s: &str) -> Result<pb::Role, String> {
+    pb::Role::from_str_name(&format!("ROLE_{}", s.to_uppercase()))
+        .filter(|r| *r != pb::Role::Unspecified)
+        .ok_or_else(|| format!("--role {s}: expected CARRIER, TRADER, BANK, CUSTOMS or AUDITOR"))
+}
+
+fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
+    let mut parts = s.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(p), Some(c), list) if !p.is_empty() && !c.is_empty() => Ok(pb::IdentifyingCode {
+            code_list_provider: p.into(),
+            party_code: c.into(),
+            code_list_name: list.unwrap_or_default().into(),
+        }),
+        _ => Err(format!("--code {s}: expected PROVIDER:CODE[:LIST]")),
+    }
+}
+
+/// Runs an operator command.
+pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
+    let key = |s: &str| -> Result<Vec<u8>, Box<dyn std::error::Error>> { Ok(read_public_key(s)?.0.to_vec()) };
+    let (signing, action) = match cmd {
+        OperatorCmd::RegisterParty { signing, party, name, role: r, jurisdiction, code: codes } => {
+            let codes = codes.iter().map(|c| code(c)).collect::<Result<_, _>>()?;
+            let j: Vec<&str> = jurisdiction.iter().map(String::as_str).collect();
+            (signing, client::register_party(&party, &name, role(&r)?, &j, codes))
+        }
+        OperatorCmd::AddKey { signing, party, public_key } => (signing, client::add_key(&party, key(&public_key)?)),
+        OperatorCmd::RevokeKey { signing, party, public_key, reason } => {
+            (signing, Action::RevokeKey(pb::RevokeKey { party, public_key: key(&public_key)?, reason }))
+        }
+        OperatorCmd::RotateKey { signing, party, old, new } => (
+            signing,
+            Action::RotateKey(pb::RotateKey { party, old_public_key: key(&old)?, new_public_key: key(&new)? }),
+        ),
+    };
+    let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: super::keys::load(&signing.key)? };
+    let offline = signing.position.map(|position| {
+        let prev = signing
+            .prev
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| Hash32::from_hex(p).ok_or("--prev: 64 hex characters"))
+            .transpose();
+        prev.map(|prev| (Link { position, prev }, signing.origin.clone().unwrap_or_default()))
+    });
+    let (link, origin, mut conn) = match offline {
+        Some(o) => {
+            let (link, origin) = o?;
+            (link, origin, None)
+        }
+        None => {
+            let mut c = Client::connect(server.to_string()).await?;
+            let link = c.registry_link().await?;
+            (link, c.origin().to_string(), Some(c))
+        }
+    };
+    let rec =
+        sign(&payload(&origin, None, link, ebl_core::ids::OPERATOR, None, Timestamp::now(), action), &[&operator]);
+    if let Some(path) = signing.out {
+        std::fs::write(&path, prost::Message::encode_to_vec(&rec)).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.line(&format!("signed registry record written to {}", path.display()));
+        return Ok(());
+    }
+    let mut c = match conn.take() {
+        Some(c) => c,
+        None => Client::connect(server.to_string()).await?,
+    };
+    out.receipt(&c.submit(rec).await?);
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! What the CLI prints: readable lines by default, one JSON document with `--json`.
+
+use crate::pb;
+use ebl_core::sig::PublicKey;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Output mode.
+pub struct Out {
+    /// JSON instead of text.
+    pub json: bool,
+}
+
+fn h(b: &[u8]) -> String {
+    hex::encode(b)
+}
+
+/// A receipt as JSON.
+pub fn receipt_json(r: &pb::Receipt) -> Value {
+    json!({"action": r.action, "record_hash": h(&r.record_hash), "bill_id": h(&r.bill_id), "position": r.position, "seq": r.seq, "server_time": r.server_time, "duplicate": r.duplicate})
+}
+
+/// A bill view as JSON (the document is left out; its checksum is there).
+pub fn bill_json(b: &pb::BillView) -> Value {
+    json!({
+        "bill_id": h(&b.bill_id), "issuer": b.issuer, "reference": b.reference, "amendment": b.amendment,
+        "type_code": b.type_code, "kind": b.kind, "profile": b.profile, "status": b.status,
+        "possessor": b.possessor, "entitled": b.entitled, "consignee": b.consignee, "endorsee": b.endorsee,
+        "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable,
+        "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
+        "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
+        "containers": b.containers, "pint_exportable": b.pint_exportable,
+    })
+}
+
+impl Out {
+    fn emit(&self, v: Value, text: impl FnOnce() -> String) {
+        if self.json {
+            println!("{v}");
+        } else {
+            println!("{}", text());
+        }
+    }
+
+    /// A plain message.
+    pub fn line(&self, s: &str) {
+        self.emit(json!({ "message": s }), || s.to_string());
+    }
+
+    /// A new key pair.
+    pub fn keygen(&self, path: &Path, public: &PublicKey) {
+        self.emit(json!({"secret_key_file": path, "public_key": public.to_hex()}), || {
+            format!("key written to {} (public key {})", path.display(), public.to_hex())
+        });
+    }
+
+    /// Ledger info.
+    pub fn info(&self, i: &pb::LedgerInfo) {
+        let v = json!({"origin": i.origin, "operator_public_key": h(&i.operator_public_key), "ledger_public_key": h(&i.ledger_public_key), "log_size": i.log_size, "max_message_bytes": i.max_message_bytes, "max_batch_records": i.max_batch_records});
+        self.emit(v, || {
+            format!(
+                "origin {}\noperator key {}\nledger key {}\nlog size {}",
+                i.origin,
+                h(&i.operator_public_key),
+                h(&i.ledger_public_key),
+                i.log_size
+            )
+        });
+    }
+
+    /// A receipt.
+    pub fn receipt(&self, r: &pb::Receipt) {
+        self.emit(receipt_json(r), || {
+            let dup = if r.duplicate { " (duplicate: already accepted)" } else { "" };
+            format!(
+                "accepted {} at position {} of its chain, log #{} at {}{dup}\n  record {}",
+                r.action,
+                r.position,
+                r.seq,
+                r.server_time,
+                h(&r.record_hash)
+            )
+        });
+    }
+
+    /// A bill.
+    pub fn bill(&self, b: &pb::BillView) {
+        self.emit(bill_json(b), || {
+            let mut s = format!("bill {} ({} / {}, issued by {})\n", h(&b.bill_id), b.reference, b.kind, b.issuer);
+            s += &format!("  status     {}\n  possessor  {}\n  entitled   {}", b.status, b.possessor, b.entitled);
+            if b.blank_endorsed {
+                s += " (endorsed in blank)";
+            }
+            s += &format!("\n  head       #{} {}", b.head_position, h(&b.head));
+            s
+        });
+    }
+
+    /// A verified title.
+    pub fn title(&self, t: &pb::TitleView) {
+        let b = t.bill.clone().unwrap_or_default();
+        let v = json!({"chain_verified": t.chain_verified, "records_checked": t.records_checked, "checked_at": t.checked_at, "bill": bill_json(&b)});
+        self.emit(v, || {
+            format!(
+                "TITLE of {} ({}): possessor {}, entitled {}, status {}\n  chain verified: {} ({} records rehashed and replayed at {})",
+                b.reference, h(&b.bill_id), b.possessor, b.entitled, b.status, t.chain_verified, t.records_checked, t.checked_at
+            )
+        });
+    }
+
+    /// Stored records.
+    pub fn records(&self, rs: &[pb::StoredRecord]) {
+        let items: Vec<Value> = rs.iter().map(record_json).collect();
+        self.emit(Value::Array(items.clone()), || {
+            items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "#{} {} {} by {}{} at {}",
+                        i["position"],
+                        i["action"].as_str().unwrap_or(""),
+                        i["record_hash"].as_str().unwrap_or(""),
+                        i["actor"].as_str().unwrap_or(""),
+                        i["recipient"]
+                            .as_str()
+                            .filter(|s| !s.is_empty())
+                            .map(|s| format!(" -> {s}"))
+                            .unwrap_or_default(),
+                        i["server_time"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+}
+
+/// A stored record as JSON: receipt plus the decoded header of its payload.
+pub fn record_json(r: &pb::StoredRecord) -> Value {
+    let mut v = r.receipt.as_ref().map(receipt_json).unwrap_or_default();
+    if let Some(rec) = &r.record {
+        if let Ok(p) = <pb::RecordPayload as prost::Message>::decode(rec.payload.as_slice()) {
+            v["actor"] = json!(p.actor);
+            v["recipient"] = json!(p.recipient);
+            v["claimed_time"] = json!(p.claimed_time);
+        }
+        v["signers"] = json!(rec.signatures.iter().map(|s| s.party.clone()).collect::<Vec<_>>());
+        v["payload_hex"] = json!(h(&rec.payload));
+    }
+    v
+}

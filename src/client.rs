@@ -1,0 +1,257 @@
+//! Client side: building and signing record payloads and read envelopes exactly as
+//! `docs/wire-format.md` specifies, and a small gRPC client over them. Used by the `ebl` CLI,
+//! the demo and the tests; the server never calls it.
+
+use crate::pb::{self, ledger_client::LedgerClient, record_payload::Action};
+use crate::wire::read::READ_DOMAIN;
+use ebl_core::hash::Hash32;
+use ebl_core::ids::{BillId, PartyId};
+use ebl_core::record::{FORMAT_VERSION, RECORD_DOMAIN};
+use ebl_core::sig::Signature;
+use ebl_core::time::Timestamp;
+use ed25519_dalek::SigningKey;
+use prost::Message;
+use rand::RngCore;
+use tonic::transport::Channel;
+use tonic::Status;
+
+/// A party and the key it signs with.
+#[derive(Clone)]
+pub struct Identity {
+    /// The party.
+    pub party: PartyId,
+    /// Its secret key.
+    pub key: SigningKey,
+}
+
+impl Identity {
+    /// An identity from a party id and a key.
+    pub fn new(party: &str, key: SigningKey) -> Self {
+        Identity { party: PartyId::parse("party", party).expect("valid party id"), key }
+    }
+
+    /// The public key bytes.
+    pub fn public(&self) -> Vec<u8> {
+        self.key.verifying_key().to_bytes().to_vec()
+    }
+}
+
+/// Where a record goes: a chain position and the hash it extends.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Link {
+    /// Position in the chain.
+    pub position: u64,
+    /// Previous record hash (`None` at position 0).
+    pub prev: Option<Hash32>,
+}
+
+impl Link {
+    /// The link after a head at `position` with hash `head`.
+    pub fn after(position: u64, head: &[u8]) -> Self {
+        Link { position: position + 1, prev: Hash32::from_slice(head) }
+    }
+}
+
+/// A record payload with the fixed header fields filled in.
+pub fn payload(
+    origin: &str,
+    bill: Option<BillId>,
+    link: Link,
+    actor: &str,
+    recipient: Option<&str>,
+    time: Timestamp,
+    action: Action,
+) -> pb::RecordPayload {
+    pb::RecordPayload {
+        version: FORMAT_VERSION,
+        domain: RECORD_DOMAIN.into(),
+        origin: origin.into(),
+        bill_id: bill.map(|b| b.0 .0.to_vec()).unwrap_or_default(),
+        position: link.position,
+        prev_hash: link.prev.map(|h| h.0.to_vec()).unwrap_or_default(),
+        actor: actor.into(),
+        recipient: recipient.unwrap_or_default().into(),
+        claimed_time: time.to_rfc3339(),
+        action: Some(action),
+    }
+}
+
+/// Encodes a payload canonically and signs it with each identity.
+pub fn sign(payload: &pb::RecordPayload, signers: &[&Identity]) -> pb::SignedRecord {
+    let bytes = payload.encode_to_vec();
+    sign_bytes(bytes, signers)
+}
+
+/// Signs already encoded payload bytes with each identity.
+pub fn sign_bytes(bytes: Vec<u8>, signers: &[&Identity]) -> pb::SignedRecord {
+    let signatures = signers
+        .iter()
+        .map(|id| crate::wire::payload::encode_signature(&Signature::sign(&id.party, &id.key, &bytes)))
+        .collect();
+    pb::SignedRecord { payload: bytes, signatures }
+}
+
+/// A signed read of `request` for `method` (e.g. `/ebl.v1.Ledger/GetBill`).
+pub fn signed_read<M: Message>(reader: &Identity, origin: &str, method: &str, request: &M) -> pb::SignedRead {
+    let mut nonce = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let env = pb::ReadEnvelope {
+        version: 1,
+        domain: READ_DOMAIN.into(),
+        origin: origin.into(),
+        method: method.into(),
+        request: request.encode_to_vec(),
+        claimed_time: Timestamp::now().to_rfc3339(),
+        nonce: nonce.to_vec(),
+    };
+    let envelope = env.encode_to_vec();
+    let sig = Signature::sign(&reader.party, &reader.key, &envelope);
+    pb::SignedRead { envelope, signature: Some(crate::wire::payload::encode_signature(&sig)) }
+}
+
+/// Why a client could not connect.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The server could not be reached.
+    #[error("cannot reach the ledger: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The server answered GetInfo with an error.
+    #[error("the ledger refused GetInfo: {0}")]
+    Status(#[from] Status),
+}
+
+/// A connected client that knows the ledger's origin.
+#[derive(Clone)]
+pub struct Client {
+    /// The generated gRPC client.
+    pub grpc: LedgerClient<Channel>,
+    /// The ledger's public facts.
+    pub info: pb::LedgerInfo,
+}
+
+impl Client {
+    /// Connects to `url` (e.g. `http://127.0.0.1:50051`) and fetches the ledger's info.
+    pub async fn connect(url: String) -> Result<Self, ConnectError> {
+        let mut grpc = LedgerClient::connect(url)
+            .await?
+            .max_decoding_message_size(crate::api::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::api::MAX_MESSAGE_BYTES);
+        let info = grpc.get_info(pb::GetInfoRequest {}).await?.into_inner();
+        Ok(Client { grpc, info })
+    }
+
+    /// The ledger's origin.
+    pub fn origin(&self) -> &str {
+        &self.info.origin
+    }
+
+    /// Submits one record.
+    pub async fn submit(&mut self, rec: pb::SignedRecord) -> Result<pb::Receipt, Status> {
+        Ok(self.grpc.submit(rec).await?.into_inner())
+    }
+
+    /// A bill's state, read as `reader`.
+    pub async fn bill(&mut self, reader: &Identity, id: BillId) -> Result<pb::BillView, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/GetBill",
+            &pb::GetBillRequest { bill_id: id.0 .0.to_vec() },
+        );
+        Ok(self.grpc.get_bill(r).await?.into_inner())
+    }
+
+    /// A bill's title records, read as `reader`.
+    pub async fn history(&mut self, reader: &Identity, id: BillId) -> Result<Vec<pb::StoredRecord>, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/GetHistory",
+            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec() },
+        );
+        collect(self.grpc.get_history(r).await?.into_inner()).await
+    }
+
+    /// Title verified by the ledger, read as `reader`.
+    pub async fn verify_title(&mut self, reader: &Identity, id: BillId) -> Result<pb::TitleView, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/VerifyTitle",
+            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec() },
+        );
+        Ok(self.grpc.verify_title(r).await?.into_inner())
+    }
+
+    /// Registry records from `from` on, read as `reader`.
+    pub async fn registry(&mut self, reader: &Identity, from: u64) -> Result<Vec<pb::StoredRecord>, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/GetRegistry",
+            &pb::GetRegistryRequest { from_position: from },
+        );
+        collect(self.grpc.get_registry(r).await?.into_inner()).await
+    }
+
+    /// The link for the next registry record (from the ledger's info).
+    pub async fn registry_link(&mut self) -> Result<Link, Status> {
+        self.info = self.grpc.get_info(pb::GetInfoRequest {}).await?.into_inner();
+        Ok(if self.info.registry_head.is_empty() {
+            Link::default()
+        } else {
+            Link::after(self.info.registry_position, &self.info.registry_head)
+        })
+    }
+
+    /// Signs and submits a registry record as the operator, after the current registry head.
+    pub async fn operator(&mut self, operator: &Identity, action: Action) -> Result<pb::Receipt, Status> {
+        let link = self.registry_link().await?;
+        let p = payload(self.origin(), None, link, ebl_core::ids::OPERATOR, None, Timestamp::now(), action);
+        self.submit(sign(&p, &[operator])).await
+    }
+
+    /// Signs and submits the next title record on `bill` as `actor`, after the bill's current head.
+    pub async fn act(
+        &mut self,
+        actor: &Identity,
+        bill: BillId,
+        recipient: Option<&str>,
+        action: Action,
+    ) -> Result<pb::Receipt, Status> {
+        let view = self.bill(actor, bill).await?;
+        let link = Link::after(view.head_position, &view.head);
+        let p = payload(self.origin(), Some(bill), link, actor.party.as_str(), recipient, Timestamp::now(), action);
+        self.submit(sign(&p, &[actor])).await
+    }
+}
+
+async fn collect(mut s: tonic::Streaming<pb::StoredRecord>) -> Result<Vec<pb::StoredRecord>, Status> {
+    let mut out = Vec::new();
+    while let Some(r) = s.message().await? {
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// A REGISTER_PARTY action.
+pub fn register_party(
+    party: &str,
+    name: &str,
+    role: pb::Role,
+    jurisdiction: &[&str],
+    codes: Vec<pb::IdentifyingCode>,
+) -> Action {
+    Action::RegisterParty(pb::RegisterParty {
+        party: party.into(),
+        name: name.into(),
+        role: role as i32,
+        jurisdiction: jurisdiction.iter().map(|s| s.to_string()).collect(),
+        codes,
+    })
+}
+
+/// An ADD_KEY action.
+pub fn add_key(party: &str, public_key: Vec<u8>) -> Action {
+    Action::AddKey(pb::AddKey { party: party.into(), public_key })
+}

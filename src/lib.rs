@@ -1,0 +1,27 @@
+//! # ebl-ledger: a ledger of electronic bills of lading
+//!
+//! Signed, hash-chained records over gRPC on RocksDB. The rules live in the pure `ebl-core`
+//! crate; this crate converts, stores, sequences and serves.
+//!
+//! ## Layout
+//! - [`pb`]: generated protobuf and gRPC types (`proto/ebl/v1`).
+//! - [`wire`]: the edge: protobuf bytes -> checked domain types, canonical encoding enforced.
+//! - [`store`]: RocksDB column families, keys, synced write batches, the ledger digest.
+//! - [`writer`]: the single writer: duplicates, stamping, apply, group commit.
+//! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
+//! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
+//! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
+//! - [`client`]: building and signing records and reads (CLI, tests, demo).
+//! - [`cli`]: the `ebl` command-line client.
+//! - [`error`]: the server's error type.
+
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod pb;
+pub mod replay;
+pub mod server;
+pub mod store;
+pub mod wire;
+pub mod writer;

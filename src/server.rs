@@ -1,0 +1,176 @@
+//! Wiring: `init` creates a ledger (database metadata and the ledger's own key); `Ledger::open`
+//! opens one; `Ledger::serve` runs the gRPC server on an already bound listener until the
+//! shutdown future resolves, then lets the writer finish its last commit.
+
+use crate::api::{auth::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
+use crate::pb;
+use crate::store::keys::Meta;
+use crate::store::{Batch, Store};
+use ebl_core::sig::PublicKey;
+use ed25519_dalek::SigningKey;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// File (in the data folder) holding the ledger's own Ed25519 secret key, hex, mode 0600.
+pub const LEDGER_KEY_FILE: &str = "ledger.key";
+/// Folder (in the data folder) holding the RocksDB database.
+pub const DB_DIR: &str = "db";
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A file could not be read or written.
+    #[error("{path}: {err}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        err: std::io::Error,
+    },
+    /// The configuration contradicts the ledger on disk.
+    #[error("{0}")]
+    Config(String),
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
+    move |err| StartError::Io { path: path.to_path_buf(), err }
+}
+
+/// Writes a secret key file readable by its owner only.
+pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), StartError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io(path))?;
+    writeln!(f, "{}", hex::encode(key.to_bytes())).map_err(io(path))
+}
+
+/// Reads a secret key file written by [`write_secret_key`].
+pub fn read_secret_key(path: &Path) -> Result<SigningKey, StartError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+    bytes
+        .map(|b| SigningKey::from_bytes(&b))
+        .ok_or_else(|| StartError::Config(format!("{}: not a 32-byte hex secret key", path.display())))
+}
+
+/// Creates a new ledger in `data_dir`: database, origin, operator key, and the ledger's own key.
+/// Refuses if one is already there. Returns the ledger's public key.
+pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<PublicKey, StartError> {
+    if origin.is_empty() || origin.contains(char::is_whitespace) {
+        return Err(StartError::Config(format!(
+            "origin '{origin}' must be non-empty without spaces, e.g. ledger.example/ebl"
+        )));
+    }
+    operator.check_strong("operator").map_err(|e| StartError::Config(e.to_string()))?;
+    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    let key_path = data_dir.join(LEDGER_KEY_FILE);
+    let store = Store::open(&data_dir.join(DB_DIR))?;
+    if store.meta(Meta::Origin)?.is_some() || key_path.exists() {
+        return Err(StartError::Config(format!("{} already holds a ledger", data_dir.display())));
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    write_secret_key(&key_path, &key)?;
+    let public = PublicKey(key.verifying_key().to_bytes());
+    let mut b = Batch::new(&store);
+    b.meta(Meta::Origin, origin.as_bytes());
+    b.meta(Meta::OperatorKey, &operator.0);
+    b.meta(Meta::LedgerKey, &public.0);
+    store.commit(b)?;
+    Ok(public)
+}
+
+/// An opened ledger, ready to serve.
+pub struct Ledger {
+    store: Arc<Store>,
+    origin: String,
+    operator: PublicKey,
+    ledger_key: PublicKey,
+}
+
+impl Ledger {
+    /// Opens the ledger in `data_dir`. If `operator` is given it must be the key recorded at init.
+    pub fn open(data_dir: &Path, operator: Option<PublicKey>) -> Result<Self, StartError> {
+        if !data_dir.join(LEDGER_KEY_FILE).exists() {
+            return Err(StartError::Config(format!("{} holds no ledger: run `ebld init` first", data_dir.display())));
+        }
+        let store = Store::open(&data_dir.join(DB_DIR))?;
+        let missing = |what: &str| {
+            StartError::Config(format!("{} is missing its {what}: not initialised by `ebld init`", data_dir.display()))
+        };
+        let origin = String::from_utf8(store.meta(Meta::Origin)?.ok_or_else(|| missing("origin"))?)
+            .map_err(|_| missing("origin"))?;
+        let key = |m: Meta, what: &str| -> Result<PublicKey, StartError> {
+            PublicKey::from_slice(what, &store.meta(m)?.ok_or_else(|| missing(what))?).map_err(|_| missing(what))
+        };
+        let recorded = key(Meta::OperatorKey, "operator key")?;
+        let ledger_key = key(Meta::LedgerKey, "ledger key")?;
+        if let Some(op) = operator {
+            if op != recorded {
+                return Err(StartError::Config(format!(
+                    "--operator-key {} is not the operator key this ledger was created with ({})",
+                    op.to_hex(),
+                    recorded.to_hex()
+                )));
+            }
+        }
+        Ok(Ledger { store: Arc::new(store), origin, operator: recorded, ledger_key })
+    }
+
+    /// The database (tests compare its digest before and after a refusal).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// The ledger's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Serves gRPC on `listener` until `shutdown` resolves; the writer then finishes its last
+    /// commit before this returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), StartError> {
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator);
+        let shared = Arc::new(Shared {
+            store: self.store.clone(),
+            writer,
+            origin: self.origin.clone(),
+            operator: self.operator,
+            ledger_key: self.ledger_key,
+            replay: ReplayCache::default(),
+        });
+        let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<pb::ledger_server::LedgerServer<LedgerService>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| StartError::Config(format!("reflection: {e}")))?;
+        tracing::info!(addr = ?listener.local_addr().ok(), origin = %self.origin, "serving");
+        let result = tonic::transport::Server::builder()
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(ledger)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await;
+        // The router and every writer handle are gone now; the writer drains and stops.
+        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}

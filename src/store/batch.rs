@@ -1,0 +1,75 @@
+//! One commit's writes: records, their chain and hash entries, the effects of apply, indexes and
+//! metadata, gathered in one RocksDB write batch.
+
+use super::keys::*;
+use super::Store;
+use crate::pb;
+use ebl_core::apply::Effect;
+use ebl_core::hash::Hash32;
+use ebl_core::ids::ChainId;
+use prost::Message;
+use rocksdb::WriteBatch;
+
+/// A write batch under construction for one commit.
+pub struct Batch<'a> {
+    store: &'a Store,
+    wb: WriteBatch,
+}
+
+impl<'a> Batch<'a> {
+    /// An empty batch for `store`.
+    pub fn new(store: &'a Store) -> Self {
+        Batch { store, wb: WriteBatch::default() }
+    }
+
+    fn put(&mut self, cf: &'static str, k: &[u8], v: &[u8]) {
+        let handle = self.store.db().cf_handle(cf).expect("every column family is created at open");
+        self.wb.put_cf(handle, k, v);
+    }
+
+    fn put_json<T: serde::Serialize>(&mut self, cf: &'static str, k: &[u8], v: &T) {
+        self.put(cf, k, &serde_json::to_vec(v).expect("state types serialise"));
+    }
+
+    /// An accepted record: its bytes and receipt, its hash, its place in its chain.
+    pub fn record(&mut self, stored: &pb::StoredRecord, hash: &Hash32, chain: &ChainId, position: u64, seq: u64) {
+        self.put(CF_RECORDS, &seq_key(seq), &stored.encode_to_vec());
+        self.put(CF_BY_HASH, &hash.0, &seq.to_be_bytes());
+        self.put(CF_CHAINS, &chain_key(chain, position), &seq.to_be_bytes());
+    }
+
+    /// A state change from apply, with the indexes it implies.
+    pub fn effect(&mut self, e: &Effect) {
+        match e {
+            Effect::Party(p) => self.put_json(CF_PARTIES, p.registration.party.as_str().as_bytes(), p),
+            Effect::Key(k, rec) => self.put_json(CF_KEYS, &k.0, rec),
+            Effect::RegistryHead(pos, h) => self.meta(Meta::RegistryHead, &[&pos.to_be_bytes()[..], &h.0].concat()),
+            Effect::Bill(b) => {
+                self.put_json(CF_BILLS, &b.id.0 .0, b);
+                for p in &b.parties {
+                    self.put(CF_INDEX, &party_bill_key(p.as_str(), &b.id), &[]);
+                }
+                for l in &b.locations {
+                    self.put(CF_INDEX, &location_bill_key(l, &b.id), &[]);
+                }
+                for c in &b.containers {
+                    self.put(CF_INDEX, &container_bill_key(c, &b.id), &[]);
+                }
+            }
+        }
+    }
+
+    /// A metadata value.
+    pub fn meta(&mut self, m: Meta, v: &[u8]) {
+        self.put(CF_META, m.key(), v);
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.wb.is_empty()
+    }
+
+    pub(super) fn into_inner(self) -> WriteBatch {
+        self.wb
+    }
+}

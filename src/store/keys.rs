@@ -1,0 +1,103 @@
+//! Every column family and key encoding of the ledger's RocksDB, in one place. Numbers in keys
+//! are big-endian so that byte order is numeric order.
+
+use ebl_core::hash::Hash32;
+use ebl_core::ids::{BillId, ChainId};
+
+/// Global sequence number -> `StoredRecord` (protobuf): the payload bytes as received, the
+/// signatures, the receipt.
+pub const CF_RECORDS: &str = "records";
+/// Record hash -> global sequence number.
+pub const CF_BY_HASH: &str = "by_hash";
+/// Chain key ++ position (u64 BE) -> global sequence number.
+pub const CF_CHAINS: &str = "chains";
+/// Bill id -> `BillState` (JSON).
+pub const CF_BILLS: &str = "bills";
+/// Party id -> `Party` (JSON).
+pub const CF_PARTIES: &str = "parties";
+/// Public key -> `KeyRecord` (JSON).
+pub const CF_KEYS: &str = "keys";
+/// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `c` container bill -> empty.
+pub const CF_INDEX: &str = "index";
+/// Typed metadata keys, see [`Meta`].
+pub const CF_META: &str = "meta";
+
+/// Every column family, in the order the ledger digest walks them.
+pub const ALL_CFS: [&str; 8] = [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_PARTIES, CF_KEYS, CF_INDEX, CF_META];
+
+/// Metadata keys.
+#[derive(Debug, Clone, Copy)]
+pub enum Meta {
+    /// The ledger's origin string (set by init).
+    Origin,
+    /// The operator's public key (set by init).
+    OperatorKey,
+    /// The ledger's own public key (set by init).
+    LedgerKey,
+    /// Next global sequence number (u64 BE).
+    NextSeq,
+    /// Last server time stamped (i64 BE, ms).
+    LastTime,
+    /// Registry chain head: position (u64 BE) ++ hash.
+    RegistryHead,
+}
+
+impl Meta {
+    /// The key bytes.
+    pub fn key(self) -> &'static [u8] {
+        match self {
+            Meta::Origin => b"origin",
+            Meta::OperatorKey => b"operator_key",
+            Meta::LedgerKey => b"ledger_key",
+            Meta::NextSeq => b"next_seq",
+            Meta::LastTime => b"last_time",
+            Meta::RegistryHead => b"registry_head",
+        }
+    }
+}
+
+/// Key of a global sequence number.
+pub fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Prefix of a chain's entries: `0x00` for the registry, `0x01 ++ bill id` for a title chain.
+pub fn chain_prefix(chain: &ChainId) -> Vec<u8> {
+    match chain {
+        ChainId::Registry => vec![0],
+        ChainId::Title(b) => [&[1u8][..], &b.0 .0].concat(),
+    }
+}
+
+/// Key of one chain position.
+pub fn chain_key(chain: &ChainId, position: u64) -> Vec<u8> {
+    [chain_prefix(chain), position.to_be_bytes().to_vec()].concat()
+}
+
+/// Index key: party -> bill.
+pub fn party_bill_key(party: &str, bill: &BillId) -> Vec<u8> {
+    [b"p", party.as_bytes(), &[0], &bill.0 .0].concat()
+}
+
+/// Index key: UN/LOCODE -> bill.
+pub fn location_bill_key(locode: &str, bill: &BillId) -> Vec<u8> {
+    [b"l", locode.as_bytes(), &bill.0 .0].concat()
+}
+
+/// Index key: container number -> bill.
+pub fn container_bill_key(container: &str, bill: &BillId) -> Vec<u8> {
+    [b"c", container.as_bytes(), &[0], &bill.0 .0].concat()
+}
+
+/// Decodes a u64 stored big-endian.
+pub fn be_u64(v: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(v).ok().map(u64::from_be_bytes)
+}
+
+/// Decodes the registry head value.
+pub fn registry_head(v: &[u8]) -> Option<(u64, Hash32)> {
+    if v.len() != 40 {
+        return None;
+    }
+    Some((be_u64(&v[..8])?, Hash32::from_slice(&v[8..])?))
+}

@@ -1,0 +1,162 @@
+//! RocksDB storage: opening, typed reads, the ledger digest, and one synced write batch per
+//! commit. Owns the column families (see [`keys`]); knows nothing of gRPC or title rules.
+//! Every call here blocks: async callers run them on the blocking pool.
+
+pub mod batch;
+pub mod keys;
+pub mod overlay;
+
+use crate::pb;
+use ebl_core::bill::BillState;
+use ebl_core::hash::Hash32;
+use ebl_core::ids::{BillId, ChainId, PartyId};
+use ebl_core::registry::{KeyRecord, Party};
+use ebl_core::sig::PublicKey;
+use ebl_core::time::Timestamp;
+use keys::*;
+use prost::Message;
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub use batch::Batch;
+
+/// Storage failures. None of these is a client's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB refused (disk full, I/O error, lock held...).
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// A stored value does not decode: the database is damaged or from another version.
+    #[error("corrupt value in {cf}: {why}")]
+    Corrupt {
+        /// Column family.
+        cf: &'static str,
+        /// What failed.
+        why: String,
+    },
+}
+
+/// The ledger's database.
+pub struct Store {
+    db: DB,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with every column family.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        let cfs = ALL_CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+        Ok(Store { db: DB::open_cf_descriptors(&opts, path, cfs)? })
+    }
+
+    pub(crate) fn db(&self) -> &DB {
+        &self.db
+    }
+
+    fn cf(&self, name: &'static str) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(name).expect("every column family is created at open")
+    }
+
+    fn get(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(cf), key)?)
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(&self, cf: &'static str, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(cf, key)?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt { cf, why: e.to_string() }))
+            .transpose()
+    }
+
+    /// A metadata value.
+    pub fn meta(&self, m: Meta) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_META, m.key())
+    }
+
+    /// The next global sequence number (the log's size).
+    pub fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.meta(Meta::NextSeq)?.and_then(|v| be_u64(&v)).unwrap_or(0))
+    }
+
+    /// The last server time stamped.
+    pub fn last_time(&self) -> Result<Timestamp, StoreError> {
+        Ok(Timestamp(self.meta(Meta::LastTime)?.and_then(|v| be_u64(&v)).unwrap_or(0) as i64))
+    }
+
+    /// The registry chain's head.
+    pub fn registry_head(&self) -> Result<Option<(u64, Hash32)>, StoreError> {
+        Ok(self.meta(Meta::RegistryHead)?.and_then(|v| registry_head(&v)))
+    }
+
+    /// The sequence number of an accepted record, by hash.
+    pub fn seq_of(&self, hash: &Hash32) -> Result<Option<u64>, StoreError> {
+        Ok(self.get(CF_BY_HASH, &hash.0)?.and_then(|v| be_u64(&v)))
+    }
+
+    /// A stored record by sequence number.
+    pub fn record(&self, seq: u64) -> Result<Option<pb::StoredRecord>, StoreError> {
+        self.get(CF_RECORDS, &seq_key(seq))?
+            .map(|v| {
+                pb::StoredRecord::decode(v.as_slice())
+                    .map_err(|e| StoreError::Corrupt { cf: CF_RECORDS, why: e.to_string() })
+            })
+            .transpose()
+    }
+
+    /// A bill's state.
+    pub fn bill(&self, id: &BillId) -> Result<Option<BillState>, StoreError> {
+        self.get_json(CF_BILLS, &id.0 .0)
+    }
+
+    /// A party.
+    pub fn party(&self, id: &PartyId) -> Result<Option<Party>, StoreError> {
+        self.get_json(CF_PARTIES, id.as_str().as_bytes())
+    }
+
+    /// A key.
+    pub fn key(&self, k: &PublicKey) -> Result<Option<KeyRecord>, StoreError> {
+        self.get_json(CF_KEYS, &k.0)
+    }
+
+    /// The sequence numbers of a chain's records from `from` on, in chain order.
+    pub fn chain_seqs(&self, chain: &ChainId, from: u64) -> Result<Vec<u64>, StoreError> {
+        let prefix = chain_prefix(chain);
+        let start = chain_key(chain, from);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_CHAINS), IteratorMode::From(&start, Direction::Forward)) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(be_u64(&v).ok_or(StoreError::Corrupt { cf: CF_CHAINS, why: "value is not a u64".into() })?);
+        }
+        Ok(out)
+    }
+
+    /// SHA-256 over every key and value of every column family, in order: equal digests mean
+    /// the ledger is byte-for-byte unchanged (tests assert refusals change nothing with it).
+    pub fn digest(&self) -> Result<Hash32, StoreError> {
+        let mut h = Sha256::new();
+        for name in ALL_CFS {
+            h.update(name.as_bytes());
+            for item in self.db.iterator_cf(self.cf(name), IteratorMode::Start) {
+                let (k, v) = item?;
+                h.update((k.len() as u64).to_be_bytes());
+                h.update(&k);
+                h.update((v.len() as u64).to_be_bytes());
+                h.update(&v);
+            }
+        }
+        Ok(Hash32(h.finalize().into()))
+    }
+
+    /// Writes a batch durably (WAL synced before this returns).
+    pub fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        let mut wo = rocksdb::WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(batch.into_inner(), &wo)?;
+        Ok(())
+    }
+}

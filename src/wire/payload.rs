@@ -1,0 +1,147 @@
+//! Record payloads and signatures: protobuf bytes -> [`ebl_core::record::Payload`].
+
+use super::{decode_canonical, hash32, opt_party};
+use crate::pb;
+use ebl_core::document::{IdentifyingCode, Profile};
+use ebl_core::ids::{BillId, ChainId, PartyId};
+use ebl_core::record::{Action, Issue, Payload, FORMAT_VERSION, RECORD_DOMAIN};
+use ebl_core::registry::{Registration, Role};
+use ebl_core::sig::{PublicKey, Signature};
+use ebl_core::time::Timestamp;
+use ebl_core::RuleError;
+
+/// Decodes and checks the payload bytes of a record.
+pub fn decode_payload(bytes: &[u8]) -> Result<Payload, RuleError> {
+    let pb: pb::RecordPayload = decode_canonical("payload", bytes)?;
+    if pb.version != FORMAT_VERSION {
+        return Err(RuleError::invalid(
+            "version",
+            format!("format version {} is not supported (expected {FORMAT_VERSION})", pb.version),
+        ));
+    }
+    if pb.domain != RECORD_DOMAIN {
+        return Err(RuleError::invalid("domain", format!("domain tag '{}' is not '{RECORD_DOMAIN}'", pb.domain)));
+    }
+    let action = decode_action(pb.action)?;
+    let chain = if action.is_registry() {
+        if !pb.bill_id.is_empty() {
+            return Err(RuleError::invalid("bill_id", "must be empty for a registry record"));
+        }
+        ChainId::Registry
+    } else {
+        ChainId::Title(BillId(hash32("bill_id", &pb.bill_id)?))
+    };
+    let prev = if pb.prev_hash.is_empty() { None } else { Some(hash32("prev_hash", &pb.prev_hash)?) };
+    Ok(Payload {
+        origin: pb.origin,
+        chain,
+        position: pb.position,
+        prev,
+        actor: PartyId::parse("actor", &pb.actor)?,
+        recipient: opt_party("recipient", &pb.recipient)?,
+        claimed_time: Timestamp::parse("claimed_time", &pb.claimed_time)?,
+        action,
+    })
+}
+
+fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleError> {
+    use pb::record_payload::Action as A;
+    Ok(match a.ok_or_else(|| RuleError::invalid("action", "is required"))? {
+        A::RegisterParty(r) => Action::RegisterParty(Registration {
+            party: PartyId::parse("register_party.party", &r.party)?,
+            name: r.name,
+            role: role(r.role)?,
+            jurisdiction: r.jurisdiction,
+            codes: r
+                .codes
+                .into_iter()
+                .map(|c| IdentifyingCode {
+                    provider: c.code_list_provider,
+                    party_code: c.party_code,
+                    code_list_name: (!c.code_list_name.is_empty()).then_some(c.code_list_name),
+                })
+                .collect(),
+        }),
+        A::AddKey(k) => Action::AddKey {
+            party: PartyId::parse("add_key.party", &k.party)?,
+            key: PublicKey::from_slice("add_key.public_key", &k.public_key)?,
+        },
+        A::RevokeKey(k) => Action::RevokeKey {
+            party: PartyId::parse("revoke_key.party", &k.party)?,
+            key: PublicKey::from_slice("revoke_key.public_key", &k.public_key)?,
+            reason: k.reason,
+        },
+        A::RotateKey(k) => Action::RotateKey {
+            party: PartyId::parse("rotate_key.party", &k.party)?,
+            old: PublicKey::from_slice("rotate_key.old_public_key", &k.old_public_key)?,
+            new: PublicKey::from_slice("rotate_key.new_public_key", &k.new_public_key)?,
+        },
+        A::Issue(i) => Action::Issue(Box::new(Issue {
+            profile: match pb::DocumentProfile::try_from(i.profile) {
+                Ok(pb::DocumentProfile::DcsaEbl3) => Profile::DcsaEbl3,
+                Ok(pb::DocumentProfile::NoSeaLeg) => Profile::NoSeaLeg,
+                Err(_) => return Err(RuleError::invalid("issue.profile", format!("unknown profile {}", i.profile))),
+            },
+            document: i.document,
+            amendment: i.amendment,
+            consignee: opt_party("issue.consignee", &i.consignee)?,
+            endorsee: opt_party("issue.endorsee", &i.endorsee)?,
+            issuance_manifest: (!i.issuance_manifest.is_empty()).then_some(i.issuance_manifest),
+        })),
+        A::Transfer(_) => Action::Transfer,
+        A::Endorse(_) => Action::Endorse,
+        A::EndorseToOrder(_) => Action::EndorseToOrder,
+        A::BlankEndorse(_) => Action::BlankEndorse,
+        A::Sign(_) => Action::Sign,
+    })
+}
+
+fn role(r: i32) -> Result<Role, RuleError> {
+    Ok(match pb::Role::try_from(r) {
+        Ok(pb::Role::Carrier) => Role::Carrier,
+        Ok(pb::Role::Trader) => Role::Trader,
+        Ok(pb::Role::Bank) => Role::Bank,
+        Ok(pb::Role::Customs) => Role::Customs,
+        Ok(pb::Role::Auditor) => Role::Auditor,
+        _ => {
+            return Err(RuleError::invalid(
+                "register_party.role",
+                format!("role {r} is not one of CARRIER, TRADER, BANK, CUSTOMS, AUDITOR"),
+            ))
+        }
+    })
+}
+
+/// Converts one wire signature; `field` names it in errors.
+pub fn decode_signature(field: &str, s: &pb::Signature) -> Result<Signature, RuleError> {
+    Ok(Signature {
+        party: PartyId::parse(&format!("{field}.party"), &s.party)?,
+        key: PublicKey::from_slice(&format!("{field}.public_key"), &s.public_key)?,
+        sig: <[u8; 64]>::try_from(s.signature.as_slice()).map_err(|_| {
+            RuleError::invalid(
+                format!("{field}.signature"),
+                format!("an Ed25519 signature is 64 bytes, got {}", s.signature.len()),
+            )
+        })?,
+    })
+}
+
+/// Decodes a whole signed record into the parts [`ebl_core::apply::prepare`] takes.
+pub fn decode_record(r: &pb::SignedRecord) -> Result<(Payload, Vec<Signature>), RuleError> {
+    let payload = decode_payload(&r.payload)?;
+    if r.signatures.is_empty() {
+        return Err(RuleError::invalid("signatures", "at least one signature is required"));
+    }
+    let sigs = r
+        .signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| decode_signature(&format!("signatures[{i}]"), s))
+        .collect::<Result<_, _>>()?;
+    Ok((payload, sigs))
+}
+
+/// The wire form of a signature.
+pub fn encode_signature(s: &Signature) -> pb::Signature {
+    pb::Signature { party: s.party.to_string(), public_key: s.key.0.to_vec(), signature: s.sig.to_vec() }
+}

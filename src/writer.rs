@@ -1,0 +1,222 @@
+//! The single writer. Records arrive already decoded and signature-checked (in parallel, by the
+//! handlers); this one thread takes them in arrival order, answers duplicates with their original
+//! receipt, stamps sequence number and server time, runs the core's `apply` (which re-checks
+//! everything that depends on order), and commits each group of records in one synced write
+//! batch before any of them is acknowledged.
+
+use crate::error::LedgerError;
+use crate::pb;
+use crate::store::keys::Meta;
+use crate::store::overlay::Overlay;
+use crate::store::{Batch, Store};
+use crate::wire::views::ReceiptInfo;
+use ebl_core::apply::{apply, Checked, Stamp};
+use ebl_core::hash::Hash32;
+use ebl_core::sig::PublicKey;
+use ebl_core::time::Timestamp;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most records committed in one write batch.
+pub const MAX_GROUP: usize = 512;
+
+type Reply = oneshot::Sender<Result<pb::Receipt, LedgerError>>;
+
+struct Job {
+    rec: Checked,
+    reply: Reply,
+}
+
+/// A cheap handle to submit checked records to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    /// Queues a record and waits for its receipt (marked `duplicate` if it was already accepted).
+    pub async fn submit(&self, rec: Checked) -> Result<pb::Receipt, LedgerError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { rec, reply })
+            .await
+            .map_err(|_| LedgerError::Unavailable("the writer has stopped".into()))?;
+        rx.await.map_err(|_| LedgerError::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// Queues several records in this order (records refused before the writer keep their
+    /// error and their place), then waits for every answer.
+    pub async fn submit_all(&self, recs: Vec<Result<Checked, LedgerError>>) -> Vec<Result<pb::Receipt, LedgerError>> {
+        let mut waiting = Vec::with_capacity(recs.len());
+        for r in recs {
+            waiting.push(match r {
+                Ok(rec) => {
+                    let (reply, rx) = oneshot::channel();
+                    match self.tx.send(Job { rec, reply }).await {
+                        Ok(()) => Ok(rx),
+                        Err(_) => Err(LedgerError::Unavailable("the writer has stopped".into())),
+                    }
+                }
+                Err(e) => Err(e),
+            });
+        }
+        let mut out = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            out.push(match w {
+                Ok(rx) => rx
+                    .await
+                    .unwrap_or_else(|_| Err(LedgerError::Unavailable("the writer stopped before answering".into()))),
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+}
+
+/// Starts the writer thread. It ends when every handle is dropped, after its last commit.
+pub fn spawn(store: Arc<Store>, operator: PublicKey) -> (WriterHandle, std::thread::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
+    let thread = std::thread::Builder::new()
+        .name("ebl-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut jobs = vec![first];
+                while jobs.len() < MAX_GROUP {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                commit_group(&store, &operator, jobs);
+            }
+        })
+        .expect("spawn writer thread");
+    (WriterHandle { tx }, thread)
+}
+
+/// An answer waiting for the group's commit (`durable` answers need none).
+struct Outcome {
+    reply: Reply,
+    result: Result<pb::Receipt, LedgerError>,
+    durable: bool,
+}
+
+fn commit_group(store: &Store, operator: &PublicKey, jobs: Vec<Job>) {
+    let outcomes = match build_group(store, operator, jobs) {
+        Ok((outcomes, batch)) => {
+            let committed = if batch.is_empty() { Ok(()) } else { store.commit(batch) };
+            finish(outcomes, committed.map_err(LedgerError::from))
+        }
+        Err((replies, e)) => replies
+            .into_iter()
+            .map(|reply| Outcome { reply, result: Err(LedgerError::Unavailable(e.clone())), durable: true })
+            .collect(),
+    };
+    for o in outcomes {
+        if let Err(e) = &o.result {
+            if !matches!(e, LedgerError::Rule(_)) {
+                tracing::error!(error = %e, "record not committed");
+            }
+        }
+        let _ = o.reply.send(o.result);
+    }
+}
+
+/// Turns answers that waited on the commit into failures if the commit failed.
+fn finish(outcomes: Vec<Outcome>, committed: Result<(), LedgerError>) -> Vec<Outcome> {
+    match committed {
+        Ok(()) => outcomes,
+        Err(e) => {
+            let why = e.to_string();
+            outcomes
+                .into_iter()
+                .map(
+                    |o| if o.durable { o } else { Outcome { result: Err(LedgerError::Unavailable(why.clone())), ..o } },
+                )
+                .collect()
+        }
+    }
+}
+
+type GroupFailure = (Vec<Reply>, String);
+
+fn build_group<'a>(
+    store: &'a Store,
+    operator: &PublicKey,
+    jobs: Vec<Job>,
+) -> Result<(Vec<Outcome>, Batch<'a>), GroupFailure> {
+    let start = (|| Ok::<_, crate::store::StoreError>((store.next_seq()?, store.last_time()?, Overlay::new(store)?)))();
+    let (mut next_seq, last_time, mut overlay) = match start {
+        Ok(s) => s,
+        Err(e) => return Err((jobs.into_iter().map(|j| j.reply).collect(), e.to_string())),
+    };
+    // Server time never runs backwards, whatever the wall clock does.
+    let time = Timestamp::now().max(last_time);
+    let mut batch = Batch::new(store);
+    let mut pending: HashMap<Hash32, pb::Receipt> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for Job { rec, reply } in jobs {
+        let (result, durable) = if let Some(r) = pending.get(&rec.hash) {
+            (Ok(pb::Receipt { duplicate: true, ..r.clone() }), false)
+        } else {
+            match original_receipt(store, &rec.hash) {
+                Ok(Some(r)) => (Ok(r), true),
+                Err(e) => (Err(e), true),
+                Ok(None) => {
+                    let stamp = Stamp { seq: next_seq, time };
+                    let applied = apply(&overlay, &rec, stamp, operator);
+                    match (overlay.take_failure(), applied) {
+                        (Some(e), _) => (Err(e.into()), true),
+                        (None, Err(e)) => (Err(e.into()), true),
+                        (None, Ok(effects)) => {
+                            let receipt = ReceiptInfo {
+                                hash: rec.hash,
+                                chain: rec.payload.chain,
+                                position: rec.payload.position,
+                                seq: next_seq,
+                                time,
+                                action: rec.payload.action.name(),
+                            }
+                            .to_pb(false);
+                            let stored = pb::StoredRecord {
+                                record: Some(pb::SignedRecord {
+                                    payload: rec.bytes.clone(),
+                                    signatures: rec
+                                        .signatures
+                                        .iter()
+                                        .map(crate::wire::payload::encode_signature)
+                                        .collect(),
+                                }),
+                                receipt: Some(receipt.clone()),
+                            };
+                            batch.record(&stored, &rec.hash, &rec.payload.chain, rec.payload.position, next_seq);
+                            for e in &effects {
+                                batch.effect(e);
+                            }
+                            overlay.absorb(&effects);
+                            pending.insert(rec.hash, receipt.clone());
+                            next_seq += 1;
+                            (Ok(receipt), false)
+                        }
+                    }
+                }
+            }
+        };
+        outcomes.push(Outcome { reply, result, durable });
+    }
+    if !pending.is_empty() {
+        batch.meta(Meta::NextSeq, &next_seq.to_be_bytes());
+        batch.meta(Meta::LastTime, &(time.0 as u64).to_be_bytes());
+    }
+    Ok((outcomes, batch))
+}
+
+/// The receipt an already accepted record got, marked as a duplicate.
+fn original_receipt(store: &Store, hash: &Hash32) -> Result<Option<pb::Receipt>, LedgerError> {
+    let Some(seq) = store.seq_of(hash)? else { return Ok(None) };
+    let stored =
+        store.record(seq)?.ok_or_else(|| LedgerError::Internal(format!("record {seq} indexed but missing")))?;
+    let receipt = stored.receipt.ok_or_else(|| LedgerError::Internal(format!("record {seq} has no receipt")))?;
+    Ok(Some(pb::Receipt { duplicate: true, ..receipt }))
+}

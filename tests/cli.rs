@@ -1,0 +1,207 @@
+//! The `ebl` and `ebld` binaries as a user runs them: keys, offline-signed registry records,
+//! a bill issued from a DCSA file and moved, title verified, JSON output, readable refusals.
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ebl(server: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ebl")).arg("--server").arg(server).args(args).output().expect("run ebl")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "ebl failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(out: Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_walks_a_bill_end_to_end() {
+    let l = TestLedger::start().await;
+    let url = l.url.clone();
+    let keys = tempfile::tempdir().unwrap();
+    let kdir = keys.path().to_path_buf();
+    let k = move |name: &str| kdir.join(format!("{name}.key"));
+    // The test ledger's operator key, written where the CLI can read it.
+    ebl_ledger::server::write_secret_key(&k("operator"), &l.operator.key).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(k("operator")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "secret key files are private");
+
+    tokio::task::spawn_blocking(move || {
+        for (party, role) in [("cq-mto", "CARRIER"), ("cq-machinery", "TRADER"), ("cq-bank", "BANK")] {
+            let out = json(ebl(&url, &["--json", "keygen", "--out", p(&k(party))]));
+            assert_eq!(out["public_key"].as_str().unwrap().len(), 64);
+            ok(ebl(
+                &url,
+                &[
+                    "operator",
+                    "register-party",
+                    "--key",
+                    p(&k("operator")),
+                    "--party",
+                    party,
+                    "--role",
+                    role,
+                    "--name",
+                    party,
+                    "--code",
+                    &format!("GLEIF:{party}:LEI"),
+                ],
+            ));
+            let pubfile = format!("{}.pub", p(&k(party)));
+            ok(ebl(
+                &url,
+                &["operator", "add-key", "--key", p(&k("operator")), "--party", party, "--public-key", &pubfile],
+            ));
+        }
+        // Offline: sign a registration against a stated registry head, then submit the file.
+        let info = json(ebl(&url, &["--json", "info"]));
+        let reg = json(ebl(&url, &["--json", "registry", "--as", "cq-bank", "--key", p(&k("cq-bank"))]));
+        let last = reg.as_array().unwrap().last().unwrap();
+        let position = (last["position"].as_u64().unwrap() + 1).to_string();
+        let rec = k("auditor").with_extension("rec");
+        ok(ebl(
+            "http://127.0.0.1:1",
+            &[
+                "operator",
+                "register-party",
+                "--key",
+                p(&k("operator")),
+                "--party",
+                "auditor",
+                "--role",
+                "AUDITOR",
+                "--name",
+                "Auditor",
+                "--position",
+                &position,
+                "--prev",
+                last["record_hash"].as_str().unwrap(),
+                "--origin",
+                info["origin"].as_str().unwrap(),
+                "--out",
+                p(&rec),
+            ],
+        ));
+        let receipt = json(ebl(&url, &["--json", "submit", p(&rec)]));
+        assert_eq!((receipt["action"].as_str(), receipt["duplicate"].as_bool()), (Some("REGISTER_PARTY"), Some(false)));
+        assert_eq!(json(ebl(&url, &["--json", "submit", p(&rec)]))["duplicate"], true);
+
+        let doc = format!("{}/examples/documents/{ILSTC}.json", env!("CARGO_MANIFEST_DIR"));
+        let r = json(ebl(
+            &url,
+            &[
+                "--json",
+                "bill",
+                "issue",
+                "--as",
+                "cq-mto",
+                "--key",
+                p(&k("cq-mto")),
+                "--document",
+                &doc,
+                "--to",
+                "cq-machinery",
+            ],
+        ));
+        assert_eq!(r["action"], "ISSUE");
+        let bill = format!("cq-mto/{}", reference_of(&std::fs::read(&doc).unwrap()));
+        let as_ = |who: &str| vec!["--as".to_string(), who.to_string(), "--key".into(), p(&k(who)).to_string()];
+        let run = |args: Vec<String>| ok(ebl(&url, &args.iter().map(String::as_str).collect::<Vec<_>>()));
+        run([
+            vec!["bill".into(), "endorse".into()],
+            as_("cq-machinery"),
+            vec!["--bill".into(), bill.clone(), "--to".into(), "cq-bank".into(), "--to-order".into()],
+        ]
+        .concat());
+        run([
+            vec!["bill".into(), "transfer".into()],
+            as_("cq-machinery"),
+            vec!["--bill".into(), bill.clone(), "--to".into(), "cq-bank".into()],
+        ]
+        .concat());
+        let title = run([vec!["title".into()], as_("cq-bank"), vec!["--bill".into(), bill.clone()]].concat());
+        assert!(
+            title.contains("possessor cq-bank, entitled cq-bank") && title.contains("chain verified: true"),
+            "{title}"
+        );
+        let t: Value = serde_json::from_str(&run([
+            vec!["--json".into(), "title".into()],
+            as_("cq-bank"),
+            vec!["--bill".into(), bill.clone()],
+        ]
+        .concat()))
+        .unwrap();
+        assert_eq!(
+            (t["bill"]["possessor"].as_str(), t["chain_verified"].as_bool(), t["records_checked"].as_u64()),
+            (Some("cq-bank"), Some(true), Some(3))
+        );
+        let history: Value = serde_json::from_str(&run([
+            vec!["--json".into(), "bill".into(), "history".into()],
+            as_("cq-bank"),
+            vec!["--bill".into(), bill.clone()],
+        ]
+        .concat()))
+        .unwrap();
+        let actions: Vec<_> =
+            history.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap().to_string()).collect();
+        assert_eq!(actions, ["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER"]);
+        let show = run(
+            [vec!["bill".into(), "show".into()], as_("cq-machinery"), vec!["--bill".into(), bill.clone()]].concat()
+        );
+        assert!(show.contains("possessor  cq-bank"), "{show}");
+
+        // A refusal is readable: code, reason and message, and a failing exit status.
+        let args = [
+            vec!["bill".into(), "transfer".into()],
+            as_("cq-machinery"),
+            vec!["--bill".into(), bill.clone(), "--to".into(), "cq-bank".into()],
+        ]
+        .concat();
+        let out = ebl(&url, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("PermissionDenied") && err.contains("NOT_POSSESSOR"), "{err}");
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn ebld_refuses_to_serve_without_init_and_init_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let keyfile = dir.path().join("op.key");
+    let op = ebl_ledger::cli::keys::keygen(&keyfile).unwrap();
+    let ebld = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ebld")).args(args).env("EBL_DATA_DIR", &data).output().unwrap()
+    };
+    let out = ebld(&["--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ebld init"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!data.join("ledger.key").exists(), "no key is created silently");
+    let out = ebld(&["init", "--operator-key", &op.to_hex(), "--origin", "t.example/ebl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("ledger.key").exists());
+    let out = ebld(&["init", "--operator-key", &op.to_hex()]);
+    assert!(!out.status.success(), "a second init is refused");
+    // Serving with another operator key than the one recorded is refused.
+    let other = ebl_ledger::cli::keys::keygen(&dir.path().join("other.key")).unwrap();
+    let out = ebld(&["--listen", "127.0.0.1:0", "--operator-key", &other.to_hex()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the operator key"));
+}

@@ -1,0 +1,264 @@
+//! Shared helpers of the integration tests: a real server on 127.0.0.1:0 over a temporary
+//! RocksDB, registered parties, documents, and refusal assertions that check the ledger digest.
+#![allow(dead_code)]
+
+use ebl_core::hash::Hash32;
+use ebl_core::ids::BillId;
+use ebl_core::time::Timestamp;
+use ebl_ledger::client::{self, payload, sign, Client, Identity, Link};
+use ebl_ledger::pb::{self, record_payload::Action};
+use ebl_ledger::server::{init, Ledger};
+use ebl_ledger::store::Store;
+use ed25519_dalek::SigningKey;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+pub const ORIGIN: &str = "test.example/ebl";
+
+/// A running ledger with its operator and registered parties.
+pub struct TestLedger {
+    pub client: Client,
+    store: Option<Arc<Store>>,
+    pub operator: Identity,
+    pub parties: HashMap<String, Identity>,
+    pub url: String,
+    dir: Option<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub fn key() -> SigningKey {
+    SigningKey::generate(&mut rand::rngs::OsRng)
+}
+
+impl TestLedger {
+    /// A fresh ledger with no parties.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
+        init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
+        Self::open(dir, operator, HashMap::new()).await
+    }
+
+    async fn open(dir: tempfile::TempDir, operator: Identity, parties: HashMap<String, Identity>) -> Self {
+        let ledger = Ledger::open(dir.path(), None).unwrap();
+        let store = ledger.store();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            ledger
+                .serve(listener, async {
+                    rx.await.ok();
+                })
+                .await
+                .unwrap();
+        });
+        let client = Client::connect(url.clone()).await.unwrap();
+        TestLedger {
+            client,
+            store: Some(store),
+            operator,
+            parties,
+            url,
+            dir: Some(dir),
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server (waiting for the writer) and starts it again on the same data.
+    pub async fn restart(mut self) -> Self {
+        let dir = self.stop().await;
+        let operator = self.operator.clone();
+        let parties = std::mem::take(&mut self.parties);
+        Self::open(dir, operator, parties).await
+    }
+
+    /// Stops the server; returns its data folder.
+    pub async fn stop(&mut self) -> tempfile::TempDir {
+        self.shutdown.take().unwrap().send(()).unwrap();
+        self.task.take().unwrap().await.unwrap();
+        // The store must be closed before the folder is opened again.
+        self.store = None;
+        self.dir.take().unwrap()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.as_ref().unwrap().path().to_path_buf()
+    }
+
+    /// Registers a party with a fresh key; CUSTOMS get `jurisdiction`.
+    pub async fn register(
+        &mut self,
+        party: &str,
+        role: pb::Role,
+        codes: Vec<pb::IdentifyingCode>,
+        jurisdiction: &[&str],
+    ) -> Identity {
+        let op = self.operator.clone();
+        self.client
+            .operator(&op, client::register_party(party, &format!("{party} Ltd"), role, jurisdiction, codes))
+            .await
+            .unwrap();
+        let id = Identity::new(party, key());
+        self.client.operator(&op, client::add_key(party, id.public())).await.unwrap();
+        self.parties.insert(party.to_string(), id.clone());
+        id
+    }
+
+    /// The party registered under `name`.
+    pub fn party(&self, name: &str) -> Identity {
+        self.parties[name].clone()
+    }
+
+    /// Digest over every column family.
+    pub fn digest(&self) -> Hash32 {
+        self.store().digest().unwrap()
+    }
+
+    /// The running ledger's database.
+    pub fn store(&self) -> &Store {
+        self.store.as_ref().expect("ledger is running")
+    }
+
+    /// Builds a signed ISSUE.
+    pub fn issue_record(
+        &self,
+        carrier: &Identity,
+        doc: &[u8],
+        profile: pb::DocumentProfile,
+        to: &str,
+        consignee: &str,
+        endorsee: &str,
+    ) -> pb::SignedRecord {
+        let reference = reference_of(doc);
+        let bill = BillId::derive(&carrier.party, &reference, 0);
+        let action = Action::Issue(pb::Issue {
+            document: doc.to_vec(),
+            profile: profile as i32,
+            amendment: 0,
+            consignee: consignee.into(),
+            endorsee: endorsee.into(),
+            issuance_manifest: String::new(),
+        });
+        sign(
+            &payload(ORIGIN, Some(bill), Link::default(), carrier.party.as_str(), Some(to), Timestamp::now(), action),
+            &[carrier],
+        )
+    }
+
+    /// A title record on `bill` after the given head, signed by `actor`.
+    pub fn title_record(
+        &self,
+        actor: &Identity,
+        bill: BillId,
+        link: Link,
+        recipient: Option<&str>,
+        action: Action,
+    ) -> pb::SignedRecord {
+        sign(&payload(ORIGIN, Some(bill), link, actor.party.as_str(), recipient, Timestamp::now(), action), &[actor])
+    }
+
+    /// The link after the bill's current head (read by the operator).
+    pub async fn next_link(&mut self, bill: BillId) -> Link {
+        let op = self.operator.clone();
+        let v = self.client.bill(&op, bill).await.unwrap();
+        Link::after(v.head_position, &v.head)
+    }
+
+    /// Submits `rec`, asserts it is refused with `code` and `reason`, and that nothing changed.
+    pub async fn assert_refused(&mut self, rec: pb::SignedRecord, code: Code, reason: &str) -> tonic::Status {
+        let before = self.digest();
+        let err = self.client.submit(rec).await.expect_err("record must be refused");
+        assert_eq!(err.code(), code, "status code: {err:?}");
+        assert_eq!(reason_of(&err), reason, "reason: {err:?}");
+        assert_eq!(self.digest(), before, "a refused record changed the ledger");
+        err
+    }
+}
+
+/// The machine-readable reason of a status.
+pub fn reason_of(s: &tonic::Status) -> String {
+    s.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+/// The field a status names.
+pub fn field_of(s: &tonic::Status) -> String {
+    s.get_details_error_info().and_then(|i| i.metadata.get("field").cloned()).unwrap_or_default()
+}
+
+/// An example document by file stem.
+pub fn doc(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/examples/documents/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// An example document as JSON.
+pub fn doc_json(name: &str) -> Value {
+    serde_json::from_slice(&doc(name)).unwrap()
+}
+
+/// The document with another reference (so several bills can be issued from one example).
+pub fn with_reference(mut v: Value, reference: &str) -> Vec<u8> {
+    v["transportDocumentReference"] = Value::String(reference.into());
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// `transportDocumentReference` of a document.
+pub fn reference_of(doc: &[u8]) -> String {
+    serde_json::from_slice::<Value>(doc)
+        .ok()
+        .and_then(|v| v["transportDocumentReference"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The identifying codes of a document party (`consignee`, `endorsee`...) as wire codes.
+pub fn codes_of(v: &Value, who: &str) -> Vec<pb::IdentifyingCode> {
+    v["documentParties"][who]["identifyingCodes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| pb::IdentifyingCode {
+                    code_list_provider: c["codeListProvider"].as_str().unwrap_or_default().into(),
+                    party_code: c["partyCode"].as_str().unwrap_or_default().into(),
+                    code_list_name: c["codeListName"].as_str().unwrap_or_default().into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A code that matches nothing in the examples.
+pub fn lei(code: &str) -> Vec<pb::IdentifyingCode> {
+    vec![pb::IdentifyingCode {
+        code_list_provider: "GLEIF".into(),
+        party_code: code.into(),
+        code_list_name: "LEI".into(),
+    }]
+}
+
+pub const ILSTC: &str = "ilstc-chongqing-qinzhou-singapore";
+pub const RAIL: &str = "cer-duisburg-chongqing-rail";
+pub const YANGTZE: &str = "yangtze-chongqing-shanghai-sea";
+
+/// The cast of reference journey 1: an operator-carrier, an exporter, its bank, a buyer.
+pub async fn journey_cast(l: &mut TestLedger) {
+    l.register("cq-mto", pb::Role::Carrier, lei("CQMTO000000000000001"), &[]).await;
+    l.register("cq-machinery", pb::Role::Trader, lei("CQMACH00000000000002"), &[]).await;
+    l.register("cq-bank", pb::Role::Bank, lei("CQBANK00000000000003"), &[]).await;
+    l.register("sg-buyer", pb::Role::Trader, lei("SGBUY000000000000004"), &[]).await;
+}
+
+/// Issues a to-order ILSTC bill (blank-endorsed at issue) from `cq-mto` to `cq-machinery`.
+pub async fn issue_ilstc(l: &mut TestLedger, reference: &str) -> BillId {
+    let carrier = l.party("cq-mto");
+    let d = with_reference(doc_json(ILSTC), reference);
+    let rec = l.issue_record(&carrier, &d, pb::DocumentProfile::DcsaEbl3, "cq-machinery", "", "");
+    l.client.submit(rec).await.unwrap();
+    BillId::derive(&carrier.party, reference, 0)
+}
