@@ -44,7 +44,7 @@ register cq-bank BANK "Bank of Chongqing, Trade Finance" 3003000CQBANK000003
 register sg-buyer TRADER "Straits Heavy Equipment Pte. Ltd." 5493000SGBUY0000004
 
 as() { echo --as "$1" --key "$DEMO/keys/$1.key"; }
-BILL="cq-mto/CQQZ2026000001"
+BILL="cq-mto/CLSC25CKGSIN000187"
 step "cq-mto issues a to-order bill (rail CNCKG -> CNQZH, sea CNQZH -> SGSIN) to the exporter"
 ebl bill issue $(as cq-mto) --document examples/documents/ilstc-chongqing-qinzhou-singapore.json --to cq-machinery
 ebl bill show $(as cq-machinery) --bill "$BILL"

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 need_pkgs=()
-for pkg in libclang-dev clang g++ make pkg-config python3 python3-pip; do
+for pkg in libclang-dev g++ make python3 python3-pip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 # python3/pip may come from elsewhere (pyenv); only ask apt for them if the commands are missing.

@@ -18,6 +18,8 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub const LEDGER_KEY_FILE: &str = "ledger.key";
 /// Folder (in the data folder) holding the RocksDB database.
 pub const DB_DIR: &str = "db";
+/// How long open calls may still run after the shutdown signal before the server closes them.
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -162,14 +164,39 @@ impl Ledger {
             .build_v1()
             .map_err(|e| StartError::Config(format!("reflection: {e}")))?;
         tracing::info!(addr = ?listener.local_addr().ok(), origin = %self.origin, "serving");
-        let result = tonic::transport::Server::builder()
+        // Once `shutdown` fires, open connections get DRAIN_DEADLINE to finish their calls; a client
+        // that never answers the HTTP/2 goodbye does not keep the server up.
+        let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = fired_tx.send(());
+        };
+        let serve = tonic::transport::Server::builder()
+            .layer(tower::util::MapResponseLayer::new(crate::api::status::limit_status))
             .add_service(health)
             .add_service(reflection)
             .add_service(ledger)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-            .await;
-        // The router and every writer handle are gone now; the writer drains and stops.
-        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
+        let deadline = async {
+            match fired_rx.await {
+                Ok(()) => tokio::time::sleep(DRAIN_DEADLINE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(deadline = ?DRAIN_DEADLINE, "connections still open at the drain deadline; closing them");
+                Ok(())
+            }
+        };
+        // Every acknowledged record is already synced. The writer finishes the group it holds and
+        // stops once the last handle is gone; connections cut at the deadline may still hold one,
+        // so the wait is bounded too.
+        let joined = tokio::task::spawn_blocking(move || writer_thread.join());
+        if tokio::time::timeout(DRAIN_DEADLINE, joined).await.is_err() {
+            tracing::warn!("writer still busy at the drain deadline; stopping without it");
+        }
         tracing::info!("stopped");
         Ok(result?)
     }

@@ -205,3 +205,50 @@ fn ebld_refuses_to_serve_without_init_and_init_twice() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the operator key"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledged() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let op_key = ebl_ledger::client::Identity::new("operator", key());
+    let op_pub = hex::encode(op_key.public());
+    let init = Command::new(env!("CARGO_BIN_EXE_ebld"))
+        .args(["init", "--origin", "t.example/ebl", "--operator-key", &op_pub])
+        .env("EBL_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ebld"))
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("EBL_DATA_DIR", &data)
+        .env("EBL_OPERATOR_KEY", &op_pub)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.split_whitespace().nth(3).expect("ebld prints its address").to_string();
+    let mut c = ebl_ledger::client::Client::connect(format!("http://{addr}")).await.unwrap();
+    let r = c
+        .operator(
+            &op_key,
+            ebl_ledger::client::register_party("cq-mto", "CQ MTO", ebl_ledger::pb::Role::Carrier, &[], vec![]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.seq, 0);
+    drop(c);
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    // Wait off the runtime so the client side can still answer the server's HTTP/2 goodbye.
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "ebld exits cleanly on SIGTERM");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("shutdown signal received") && log.contains("stopped"), "{log}");
+    assert!(log.lines().all(|l| l.starts_with('{')), "json logs: {log}");
+    assert!(!log.contains("drain deadline"), "an idle client does not hold the shutdown: {log}");
+    // What was acknowledged is there after the stop.
+    let ledger = ebl_ledger::server::Ledger::open(&data, None).unwrap();
+    assert_eq!(ledger.store().next_seq().unwrap(), 1);
+}

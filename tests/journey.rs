@@ -157,3 +157,48 @@ async fn registry_rpc_info_batch_health_and_reflection() {
     let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else { panic!("no list") };
     assert!(list.service.iter().any(|s| s.name == "ebl.v1.Ledger"), "{list:?}");
 }
+
+#[tokio::test]
+async fn issuance_manifest_is_stored_as_received() {
+    let mut l = TestLedger::start().await;
+    journey_cast(&mut l).await;
+    let carrier = l.party("cq-mto");
+    let jws = "eyJhbGciOiJFZERTQSJ9.eyJkb2N1bWVudENoZWNrc3VtIjoiYWIifQ.c2lnbmF0dXJlLWJ5dGVz";
+    let issue = |reference: &str, manifest: &str| {
+        let d = with_reference(doc_json(ILSTC), reference);
+        let bill = ebl_core::ids::BillId::derive(&carrier.party, reference, 0);
+        let action = Action::Issue(pb::Issue {
+            document: d,
+            profile: 0,
+            amendment: 0,
+            consignee: String::new(),
+            endorsee: String::new(),
+            issuance_manifest: manifest.into(),
+        });
+        (
+            bill,
+            ebl_ledger::client::sign(
+                &ebl_ledger::client::payload(
+                    ORIGIN,
+                    Some(bill),
+                    Link::default(),
+                    "cq-mto",
+                    Some("cq-machinery"),
+                    ebl_core::time::Timestamp::now(),
+                    action,
+                ),
+                &[&carrier],
+            ),
+        )
+    };
+    let (bill, rec) = issue("JWS0001", jws);
+    l.client.submit(rec.clone()).await.unwrap();
+    let history = l.client.history(&carrier, bill).await.unwrap();
+    assert_eq!(history[0].record.as_ref().unwrap().payload, rec.payload, "payload bytes served exactly as received");
+    let p: pb::RecordPayload = prost::Message::decode(rec.payload.as_slice()).unwrap();
+    let Some(pb::record_payload::Action::Issue(i)) = p.action else { panic!() };
+    assert_eq!(i.issuance_manifest, jws);
+    let (_, bad) = issue("JWS0002", "not a compact jws");
+    let err = l.assert_refused(bad, tonic::Code::InvalidArgument, "INVALID_FIELD").await;
+    assert_eq!(field_of(&err), "issue.issuance_manifest");
+}

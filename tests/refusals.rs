@@ -348,3 +348,16 @@ async fn title_rule_refusals() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn message_past_the_transport_limit_is_refused_as_a_limit() {
+    let (l, _bill) = setup().await;
+    let before = l.digest();
+    let huge = pb::SignedRecord { payload: vec![0u8; ebl_ledger::api::MAX_MESSAGE_BYTES + 1], signatures: vec![] };
+    // A client that sends what the server's limit refuses.
+    let mut raw =
+        pb::ledger_client::LedgerClient::connect(l.url.clone()).await.unwrap().max_encoding_message_size(64 << 20);
+    let err = raw.submit(huge).await.unwrap_err();
+    assert_eq!((err.code(), reason_of(&err).as_str()), (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"), "{err:?}");
+    assert_eq!(l.digest(), before);
+}

@@ -80,3 +80,15 @@ impl From<LedgerError> for Status {
         to_status(&e)
     }
 }
+
+/// Rewrites the transport's answer to a message past the size limit (tonic says OUT_OF_RANGE)
+/// into this ledger's answer to every limit: RESOURCE_EXHAUSTED with reason MESSAGE_TOO_LARGE.
+pub fn limit_status(resp: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+    let oversize = resp.headers().get("grpc-status").is_some_and(|v| v == "11")
+        && Status::from_header_map(resp.headers()).is_some_and(|s| s.message().contains("message length too large"));
+    if !oversize {
+        return resp;
+    }
+    let why = format!("the request is larger than the {} byte message limit", crate::api::MAX_MESSAGE_BYTES);
+    to_status(&LedgerError::Rule(ebl_core::RuleError::Limit { reason: "MESSAGE_TOO_LARGE", why })).into_http()
+}
