@@ -125,6 +125,7 @@ pub fn vectors() -> Value {
     let wrong_origin = pb::RecordPayload { origin: "other.example/ebl".into(), ..transfer.clone() }.encode_to_vec();
     let mut small_order = vec![0u8; 32];
     small_order[0] = 1;
+    let (mixed_key, mixed_sig) = mixed_order_signature(&transfer_bytes);
     let mut malleable = sig(&transfer_bytes);
     add_group_order(&mut malleable[32..]);
 
@@ -150,9 +151,36 @@ pub fn vectors() -> Value {
             invalid("wrong-domain", "domain tag ebl.v1/read instead of ebl.v1/record, validly signed", "cq-machinery", shipper.public(), wrong_domain.clone(), sig(&wrong_domain), ("INVALID_FIELD", "domain")),
             invalid("wrong-origin", "made for another ledger, validly signed", "cq-machinery", shipper.public(), wrong_origin.clone(), sig(&wrong_origin), ("INVALID_FIELD", "origin")),
             invalid("small-order-key", "public key is the identity point (small order)", "cq-machinery", small_order, transfer_bytes.clone(), sig(&transfer_bytes), ("WEAK_KEY", "")),
+            invalid("mixed-order-key", "key = a*B + T (T of order 8) and a signature that a cofactorless verify_strict alone accepts", "cq-machinery", mixed_key, transfer_bytes.clone(), mixed_sig, ("WEAK_KEY", "")),
             invalid("non-canonical-s", "the transfer's signature with S + L (malleated); verify_strict refuses", "cq-machinery", shipper.public(), transfer_bytes.clone(), malleable, ("BAD_SIGNATURE", "")),
         ],
     })
+}
+
+/// A key outside the prime-order subgroup, `A' = a*B + T` with `T` of order 8, and a signature on
+/// `message` that the cofactorless equation accepts: the nonce is searched until `k = H(R || A' ||
+/// M)` is a multiple of 8, so `[k]T` vanishes. Only the subgroup check on the key refuses it.
+fn mixed_order_signature(message: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    use curve25519_dalek::{constants, EdwardsPoint, Scalar};
+    use sha2::{Digest, Sha512};
+    let wide = |parts: &[&[u8]]| {
+        let mut h = Sha512::new();
+        parts.iter().for_each(|p| h.update(p));
+        Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+    };
+    let a = wide(&[b"ebl.v1 vectors: mixed-order key"]);
+    let key: EdwardsPoint = EdwardsPoint::mul_base(&a) + constants::EIGHT_TORSION[1];
+    let key_bytes = key.compress().to_bytes();
+    for nonce in 0u32.. {
+        let r = wide(&[b"ebl.v1 vectors: nonce", &nonce.to_le_bytes()]);
+        let r_bytes = EdwardsPoint::mul_base(&r).compress().to_bytes();
+        let k = wide(&[&r_bytes, &key_bytes, message]);
+        if k.to_bytes()[0] % 8 == 0 {
+            let s = r + k * a;
+            return (key_bytes.to_vec(), [r_bytes, s.to_bytes()].concat());
+        }
+    }
+    unreachable!("one nonce in eight works")
 }
 
 /// Adds the group order L to a little-endian 32-byte scalar.

@@ -361,3 +361,25 @@ async fn message_past_the_transport_limit_is_refused_as_a_limit() {
     assert_eq!((err.code(), reason_of(&err).as_str()), (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"), "{err:?}");
     assert_eq!(l.digest(), before);
 }
+
+/// Field 1 of `SignedRecord` is `bytes`; this writes it as a varint, which no decoder accepts.
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotASignedRecord {
+    #[prost(uint64, tag = "1")]
+    payload: u64,
+}
+
+#[tokio::test]
+async fn request_that_is_not_protobuf_is_the_callers_fault() {
+    let (l, _bill) = setup().await;
+    let before = l.digest();
+    let channel = tonic::transport::Channel::from_shared(l.url.clone()).unwrap().connect().await.unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<NotASignedRecord, pb::Receipt>::default();
+    let path = http::uri::PathAndQuery::from_static("/ebl.v1.Ledger/Submit");
+    let err = grpc.unary(tonic::Request::new(NotASignedRecord { payload: 7 }), path, codec).await.unwrap_err();
+    assert_eq!((err.code(), reason_of(&err).as_str()), (Code::InvalidArgument, "INVALID_FIELD"), "{err:?}");
+    assert!(err.message().starts_with("request: not a valid protobuf message"), "{err:?}");
+    assert_eq!(l.digest(), before);
+}

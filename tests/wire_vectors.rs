@@ -72,3 +72,16 @@ fn invalid_vectors_are_refused_for_the_stated_reason() {
         }
     }
 }
+
+#[test]
+fn mixed_order_key_vector_is_one_that_verify_strict_alone_accepts() {
+    // The vector matters only if the plain library check lets it through: the ledger's subgroup
+    // check on the key is then what refuses it.
+    let f = file();
+    let v = f["invalid"].as_array().unwrap().iter().find(|v| v["name"] == "mixed-order-key").unwrap();
+    let bytes = |k: &str| hex::decode(v[k].as_str().unwrap()).unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes("public_key_hex").try_into().unwrap()).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&bytes("signature_hex")).unwrap();
+    assert!(!key.is_weak());
+    assert!(key.verify_strict(&bytes("payload_hex"), &sig).is_ok());
+}

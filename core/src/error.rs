@@ -79,9 +79,12 @@ pub enum RuleError {
         /// What was expected.
         why: String,
     },
-    /// The payload bytes are not the one canonical encoding of their content.
-    #[error("payload: not the canonical encoding of its content ({why})")]
+    /// Signed bytes (a payload, a read envelope or its request) are not the one canonical encoding
+    /// of their content.
+    #[error("{field}: not the canonical encoding of its content ({why})")]
     NonCanonical {
+        /// Which bytes: `payload`, `envelope` or `envelope.request`.
+        field: String,
         /// What differs.
         why: String,
     },

@@ -18,12 +18,20 @@ impl PublicKey {
             .map_err(|_| RuleError::invalid(field, format!("an Ed25519 public key is 32 bytes, got {}", b.len())))
     }
 
-    /// Refuses keys that do not decompress or are of small order (weak keys).
+    /// Refuses keys that do not decompress, are not in their one canonical encoding, are of small
+    /// order, or carry a small-order component: only keys in the prime-order subgroup sign here.
     pub fn check_strong(&self, party: &str) -> Result<VerifyingKey, RuleError> {
         let vk = VerifyingKey::from_bytes(&self.0)
             .map_err(|_| RuleError::auth(AuthFailure::WeakKey, party, "public key is not a valid Ed25519 point"))?;
         if vk.is_weak() {
             return Err(RuleError::auth(AuthFailure::WeakKey, party, "public key is of small order"));
+        }
+        let point = vk.to_edwards();
+        if point.compress().to_bytes() != self.0 {
+            return Err(RuleError::auth(AuthFailure::WeakKey, party, "public key is not in its canonical encoding"));
+        }
+        if !point.is_torsion_free() {
+            return Err(RuleError::auth(AuthFailure::WeakKey, party, "public key has a small-order component"));
         }
         Ok(vk)
     }
@@ -98,6 +106,33 @@ mod tests {
         let mut malleable = s.clone();
         add_group_order(&mut malleable.sig[32..]);
         assert!(malleable.verify(b"msg").is_err());
+    }
+
+    #[test]
+    fn keys_outside_the_prime_order_subgroup_or_not_canonical_are_weak() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let sk = SigningKey::from_bytes(&[9u8; 32]);
+        let strong = PublicKey(sk.verifying_key().to_bytes());
+        assert!(strong.check_strong("p").is_ok());
+        // A good key plus a point of order 8: decompresses, is not itself small order, still refused.
+        let mixed = PublicKey((sk.verifying_key().to_edwards() + EIGHT_TORSION[1]).compress().to_bytes());
+        let err = mixed.check_strong("p").unwrap_err();
+        assert_eq!(err.reason(), "WEAK_KEY");
+        assert!(err.to_string().contains("small-order component"), "{err}");
+        // y + p for small y: the same point as y, written in a second way.
+        let mut found = 0;
+        for y in 0u8..19 {
+            let mut bytes = [0xffu8; 32];
+            bytes[0] = 0xed + y;
+            bytes[31] = 0x7f;
+            let key = PublicKey(bytes);
+            if VerifyingKey::from_bytes(&bytes).is_ok_and(|vk| !vk.is_weak()) {
+                found += 1;
+                let err = key.check_strong("p").unwrap_err();
+                assert!(err.to_string().contains("canonical encoding"), "{err}");
+            }
+        }
+        assert!(found > 0, "no non-canonical test key decompressed");
     }
 
     /// Adds the group order L to a little-endian scalar (test helper for malleability).

@@ -81,14 +81,21 @@ impl From<LedgerError> for Status {
     }
 }
 
-/// Rewrites the transport's answer to a message past the size limit (tonic says OUT_OF_RANGE)
-/// into this ledger's answer to every limit: RESOURCE_EXHAUSTED with reason MESSAGE_TOO_LARGE.
+/// Rewrites two transport answers into this ledger's: a message past the size limit (tonic says
+/// OUT_OF_RANGE) becomes RESOURCE_EXHAUSTED `MESSAGE_TOO_LARGE`, like every limit; a request that
+/// is not valid protobuf (tonic says INTERNAL, though the fault is the caller's) becomes
+/// INVALID_ARGUMENT `INVALID_FIELD` on field `request`.
 pub fn limit_status(resp: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
-    let oversize = resp.headers().get("grpc-status").is_some_and(|v| v == "11")
-        && Status::from_header_map(resp.headers()).is_some_and(|s| s.message().contains("message length too large"));
-    if !oversize {
-        return resp;
-    }
-    let why = format!("the request is larger than the {} byte message limit", crate::api::MAX_MESSAGE_BYTES);
-    to_status(&LedgerError::Rule(ebl_core::RuleError::Limit { reason: "MESSAGE_TOO_LARGE", why })).into_http()
+    let Some(status) = Status::from_header_map(resp.headers()) else { return resp };
+    let error = match status.code() {
+        tonic::Code::OutOfRange if status.message().contains("message length too large") => {
+            let why = format!("the request is larger than the {} byte message limit", crate::api::MAX_MESSAGE_BYTES);
+            ebl_core::RuleError::Limit { reason: "MESSAGE_TOO_LARGE", why }
+        }
+        tonic::Code::Internal if status.message().starts_with("failed to decode Protobuf message") => {
+            ebl_core::RuleError::invalid("request", format!("not a valid protobuf message ({})", status.message()))
+        }
+        _ => return resp,
+    };
+    to_status(&LedgerError::Rule(error)).into_http()
 }

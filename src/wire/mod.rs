@@ -22,8 +22,9 @@ pub fn decode_canonical<M: Message + Default>(field: &str, bytes: &[u8]) -> Resu
     if again != bytes {
         let at = again.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(again.len().min(bytes.len()));
         return Err(RuleError::NonCanonical {
+            field: field.to_string(),
             why: format!(
-                "{field}: re-encoding gives {} bytes where {} were sent, first difference at byte {at}",
+                "re-encoding gives {} bytes where {} were sent, first difference at byte {at}",
                 again.len(),
                 bytes.len()
             ),
