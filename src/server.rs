@@ -172,7 +172,7 @@ impl Ledger {
             let _ = fired_tx.send(());
         };
         let serve = tonic::transport::Server::builder()
-            .layer(tower::util::MapResponseLayer::new(crate::api::status::limit_status))
+            .layer(tower::util::MapResponseLayer::new(crate::api::status::transport_status))
             .add_service(health)
             .add_service(reflection)
             .add_service(ledger)

@@ -85,7 +85,7 @@ impl From<LedgerError> for Status {
 /// OUT_OF_RANGE) becomes RESOURCE_EXHAUSTED `MESSAGE_TOO_LARGE`, like every limit; a request that
 /// is not valid protobuf (tonic says INTERNAL, though the fault is the caller's) becomes
 /// INVALID_ARGUMENT `INVALID_FIELD` on field `request`.
-pub fn limit_status(resp: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+pub fn transport_status(resp: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
     let Some(status) = Status::from_header_map(resp.headers()) else { return resp };
     let error = match status.code() {
         tonic::Code::OutOfRange if status.message().contains("message length too large") => {
