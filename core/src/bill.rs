@@ -75,9 +75,46 @@ pub struct BillState {
     pub locations: Vec<String>,
     /// Container numbers.
     pub containers: Vec<String>,
+    /// The transfer or endorsement its recipient may still reject (cleared by any other record).
+    #[serde(default)]
+    pub offer: Option<Offer>,
+}
+
+/// The parts of a bill's title that transfers and endorsements change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Holding {
+    /// Who has control.
+    pub possessor: PartyId,
+    /// The named endorsee of a to-order bill (none: blank).
+    pub endorsee: Option<PartyId>,
+    /// Whether the endorsee may endorse further.
+    pub endorsable: bool,
+}
+
+/// An offer of the bill, open to rejection by its recipient until the next record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Offer {
+    /// Who was made possessor or endorsee, and may reject.
+    pub to: PartyId,
+    /// Who made the offer.
+    pub from: PartyId,
+    /// The title before the offer's first record: what a rejection restores.
+    pub before: Holding,
 }
 
 impl BillState {
+    /// The parts of the title that a rejection restores.
+    pub fn holding(&self) -> Holding {
+        Holding { possessor: self.possessor.clone(), endorsee: self.endorsee.clone(), endorsable: self.endorsable }
+    }
+
+    /// Puts back a holding (a rejection).
+    pub fn restore(&mut self, h: Holding) {
+        self.possessor = h.possessor;
+        self.endorsee = h.endorsee;
+        self.endorsable = h.endorsable;
+    }
+
     /// Whether the bill is endorsed in blank (bearer): whoever possesses it is entitled.
     pub fn is_blank(&self) -> bool {
         self.kind == BillKind::ToOrder && self.endorsee.is_none()

@@ -101,6 +101,11 @@ pub enum Action {
     BlankEndorse,
     /// The possessor confirms possession.
     Sign,
+    /// The recipient of the pending offer refuses it; the title before the offer returns.
+    Reject {
+        /// Why (free text, stored).
+        reason: String,
+    },
 }
 
 impl Action {
@@ -117,6 +122,7 @@ impl Action {
             Action::EndorseToOrder => "ENDORSE_TO_ORDER",
             Action::BlankEndorse => "BLANK_ENDORSE",
             Action::Sign => "SIGN",
+            Action::Reject { .. } => "REJECT",
         }
     }
 

@@ -1,8 +1,8 @@
-//! Title rules: what ISSUE creates and how TRANSFER, ENDORSE, ENDORSE_TO_ORDER, BLANK_ENDORSE
-//! and SIGN change a bill. Pure functions from (state, record) to new state or a typed refusal.
+//! Title rules: what ISSUE creates and how TRANSFER, ENDORSE, ENDORSE_TO_ORDER, BLANK_ENDORSE,
+//! SIGN and REJECT change a bill. Pure functions from (state, record) to new state or a typed refusal.
 //! Signature, key and head checks are done before these run (see [`crate::apply`]).
 
-use crate::bill::{BillKind, BillState, Status};
+use crate::bill::{BillKind, BillState, Offer, Status};
 use crate::document::{Document, TypeCode};
 use crate::error::{Result, RuleError};
 use crate::hash::Hash32;
@@ -111,6 +111,7 @@ pub fn issue(
         parties: parties_seen,
         locations: doc.locations.clone(),
         containers: doc.containers.clone(),
+        offer: None,
     })
 }
 
@@ -122,6 +123,9 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
             "BILL_NOT_LIVE",
             format!("bill is {} and accepts no {action}", bill.status.name()),
         ));
+    }
+    if let Action::Reject { .. } = p.action {
+        return reject(bill, p, hash, seq);
     }
     if p.actor != bill.possessor {
         return Err(RuleError::forbidden(
@@ -189,8 +193,49 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
         }
         other => return Err(RuleError::invalid("action", format!("{} is not a title action", other.name()))),
     }
+    next.offer = offer_after(bill, p);
     next.parties.insert(p.actor.clone());
     next.parties.extend(p.recipient.iter().cloned());
+    next.head = hash;
+    next.head_position = p.position;
+    next.head_seq = seq;
+    Ok(next)
+}
+
+/// The offer open after `p`: a transfer or endorsement to R opens one, restoring the title before
+/// it; a run of such records by the same party to the same R (endorse to the bank, then transfer to
+/// it) is one offer, rejected at once. The offerer's SIGN leaves it open; any other record closes
+/// it (the recipient acting on the bill accepts it).
+fn offer_after(bill: &BillState, p: &Payload) -> Option<Offer> {
+    let to = match p.action {
+        Action::Transfer | Action::Endorse | Action::EndorseToOrder => p.recipient.clone()?,
+        Action::Sign => return bill.offer.clone().filter(|o| o.from == p.actor),
+        _ => return None,
+    };
+    let before = match &bill.offer {
+        Some(o) if o.to == to && o.from == p.actor => o.before.clone(),
+        _ => bill.holding(),
+    };
+    Some(Offer { to, from: p.actor.clone(), before })
+}
+
+/// REJECT: the recipient of the open offer refuses it, as its very next action on the bill.
+fn reject(bill: &BillState, p: &Payload, hash: Hash32, seq: u64) -> Result<BillState> {
+    let Some(offer) = &bill.offer else {
+        return Err(RuleError::refused(
+            "NOTHING_TO_REJECT",
+            "no transfer or endorsement is open to rejection: the last record accepted it or made none",
+        ));
+    };
+    if offer.to != p.actor {
+        return Err(RuleError::forbidden(
+            "NOT_RECIPIENT",
+            format!("only '{}', the recipient of the last transfer or endorsement, may reject it", offer.to),
+        ));
+    }
+    let mut next = bill.clone();
+    next.restore(offer.before.clone());
+    next.offer = None;
     next.head = hash;
     next.head_position = p.position;
     next.head_seq = seq;

@@ -92,6 +92,17 @@ pub enum BillCmd {
         #[arg(long)]
         bill: String,
     },
+    /// Refuse the transfer or endorsement just made to you (your very next action on the bill).
+    Reject {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Show a bill's state.
     Show {
         #[command(flatten)]
@@ -166,6 +177,9 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
         BillCmd::Sign { actor, bill } => {
             out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::Sign(pb::Sign {})).await?)
         }
+        BillCmd::Reject { actor, bill, reason } => out.receipt(
+            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::Reject(pb::Reject { reason })).await?,
+        ),
         BillCmd::Show { reader, bill } => out.bill(&c.bill(&reader.identity()?, parse_bill(&bill)?).await?),
         BillCmd::History { reader, bill } => out.records(&c.history(&reader.identity()?, parse_bill(&bill)?).await?),
     }

@@ -26,7 +26,7 @@ pub fn bill_json(b: &pb::BillView) -> Value {
         "bill_id": h(&b.bill_id), "issuer": b.issuer, "reference": b.reference, "amendment": b.amendment,
         "type_code": b.type_code, "kind": b.kind, "profile": b.profile, "status": b.status,
         "possessor": b.possessor, "entitled": b.entitled, "consignee": b.consignee, "endorsee": b.endorsee,
-        "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable,
+        "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable, "rejectable_by": b.rejectable_by,
         "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
         "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
         "containers": b.containers, "pint_exportable": b.pint_exportable,
@@ -90,6 +90,9 @@ impl Out {
             s += &format!("  status     {}\n  possessor  {}\n  entitled   {}", b.status, b.possessor, b.entitled);
             if b.blank_endorsed {
                 s += " (endorsed in blank)";
+            }
+            if !b.rejectable_by.is_empty() {
+                s += &format!("\n  open to rejection by {}", b.rejectable_by);
             }
             s += &format!("\n  head       #{} {}", b.head_position, h(&b.head));
             s

@@ -93,6 +93,7 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
         A::EndorseToOrder(_) => Action::EndorseToOrder,
         A::BlankEndorse(_) => Action::BlankEndorse,
         A::Sign(_) => Action::Sign,
+        A::Reject(r) => Action::Reject { reason: r.reason },
     })
 }
 

@@ -72,6 +72,7 @@ pub fn bill_view(b: &BillState, document: Vec<u8>) -> pb::BillView {
         endorsee: s(&b.endorsee),
         blank_endorsed: b.is_blank(),
         endorsable: b.endorsable,
+        rejectable_by: b.offer.as_ref().map(|o| o.to.to_string()).unwrap_or_default(),
         head: b.head.0.to_vec(),
         head_position: b.head_position,
         head_seq: b.head_seq,
