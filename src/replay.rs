@@ -26,6 +26,8 @@ pub struct Replayed {
 /// The registry as stored (keys carry their validity by log position) and the bill as rebuilt.
 struct ReplayView<'a> {
     store: &'a Store,
+    /// The bill being replayed, and its state so far.
+    id: BillId,
     bill: Option<BillState>,
 }
 
@@ -36,8 +38,14 @@ impl View for ReplayView<'_> {
     fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
         self.store.key(key).ok().flatten()
     }
-    fn bill(&self, _id: &BillId) -> Option<BillState> {
-        self.bill.clone()
+    /// The replayed bill as replayed so far; any other bill (an amendment's predecessor, final
+    /// once voided) as stored.
+    fn bill(&self, id: &BillId) -> Option<BillState> {
+        if *id == self.id {
+            self.bill.clone()
+        } else {
+            self.store.bill(id).ok().flatten()
+        }
     }
     fn registry_head(&self) -> Option<(u64, Hash32)> {
         None
@@ -51,7 +59,7 @@ fn broken(position: usize, why: impl std::fmt::Display) -> LedgerError {
 /// Replays bill `id` from its records and checks the result equals the stored state.
 pub fn replay_bill(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -> Result<Replayed, LedgerError> {
     let seqs = store.chain_seqs(&ChainId::Title(*id), 0)?;
-    let mut view = ReplayView { store, bill: None };
+    let mut view = ReplayView { store, id: *id, bill: None };
     let mut prev: Option<Hash32> = None;
     for (i, seq) in seqs.iter().enumerate() {
         let stored = store.record(*seq)?.ok_or_else(|| broken(i, "record missing"))?;

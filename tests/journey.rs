@@ -174,6 +174,7 @@ async fn issuance_manifest_is_stored_as_received() {
             consignee: String::new(),
             endorsee: String::new(),
             issuance_manifest: manifest.into(),
+            amends: vec![],
         });
         (
             bill,

@@ -347,6 +347,14 @@ async fn title_rule_refusals() {
         "WAYBILL_NOT_TRANSFERABLE",
     )
     .await;
+    // Nor surrendered: its consignee takes delivery on identification.
+    let surrender = Action::SurrenderForDelivery(pb::SurrenderForDelivery {});
+    l.assert_refused(
+        l.title_record(&exporter, wb, link, Some("cq-mto"), surrender),
+        Code::FailedPrecondition,
+        "WAYBILL_NOT_SURRENDERED",
+    )
+    .await;
 }
 
 #[tokio::test]

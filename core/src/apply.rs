@@ -258,13 +258,16 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
             };
             let consignee = named(&body.consignee, "issue.consignee")?;
             let endorsee = named(&body.endorsee, "issue.endorsee")?;
+            let doc = rec.document.as_ref().expect("prepare parsed the document of every ISSUE");
+            let previous =
+                body.amendment.checked_sub(1).and_then(|n| view.bill(&BillId::derive(&p.actor, &doc.reference, n)));
             let parties = title::IssueParties {
                 actor: &actor,
                 recipient: recipient.as_ref().expect("shape checked"),
                 consignee: consignee.as_ref(),
                 endorsee: endorsee.as_ref(),
+                previous: previous.as_ref(),
             };
-            let doc = rec.document.as_ref().expect("prepare parsed the document of every ISSUE");
             title::issue(p, body, doc, &parties, rec.hash, stamp.seq)?
         }
         (_, None) => return Err(RuleError::NotFound { what: format!("bill {id}") }),

@@ -5,6 +5,7 @@
 use crate::document::{Profile, TypeCode};
 use crate::hash::Hash32;
 use crate::ids::{BillId, PartyId};
+use crate::record::AmendmentReason;
 use std::collections::BTreeSet;
 
 /// How title to the goods passes.
@@ -23,6 +24,14 @@ pub enum BillKind {
 pub enum Status {
     /// Issued and live: title actions apply.
     Issued,
+    /// Surrendered to the issuer, which holds it until it accepts (SACC) or rejects (SREJ).
+    Surrendered,
+    /// Surrender for delivery accepted: the goods are released to the surrendering party. Terminal.
+    Accomplished,
+    /// Surrender for amendment accepted: replaced by the next amendment. Terminal.
+    Void,
+    /// Switched to paper: the paper bill is in force. Terminal.
+    SwitchedToPaper,
 }
 
 impl Status {
@@ -30,8 +39,39 @@ impl Status {
     pub fn name(self) -> &'static str {
         match self {
             Status::Issued => "ISSUED",
+            Status::Surrendered => "SURRENDERED",
+            Status::Accomplished => "ACCOMPLISHED",
+            Status::Void => "VOID",
+            Status::SwitchedToPaper => "SWITCHED_TO_PAPER",
         }
     }
+
+    /// Whether nothing may follow.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Accomplished | Status::Void | Status::SwitchedToPaper)
+    }
+}
+
+/// Why a bill was surrendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SurrenderKind {
+    /// For delivery of the goods.
+    Delivery,
+    /// For amendment, with the DCSA reason.
+    Amendment(AmendmentReason),
+}
+
+/// The last surrender of a bill: pending while the status is `Surrendered`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Surrender {
+    /// Why.
+    pub kind: SurrenderKind,
+    /// The party that surrendered (the entitled possessor then).
+    pub by: PartyId,
+    /// The title before: what a rejection (SREJ) restores.
+    pub before: Holding,
+    /// The accepting SACC's hash, once accepted.
+    pub accepted_by: Option<Hash32>,
 }
 
 /// A bill's current title state, as stored and as rebuilt from its records.
@@ -78,6 +118,15 @@ pub struct BillState {
     /// The transfer or endorsement its recipient may still reject (cleared by any other record).
     #[serde(default)]
     pub offer: Option<Offer>,
+    /// The last surrender, pending or accepted.
+    #[serde(default)]
+    pub surrender: Option<Surrender>,
+    /// After a switch to paper: the paper bill's number.
+    #[serde(default)]
+    pub paper_bill_number: Option<String>,
+    /// For an amendment: the SACC (on the previous amendment) that this bill replaces.
+    #[serde(default)]
+    pub amends: Option<Hash32>,
 }
 
 /// The parts of a bill's title that transfers and endorsements change.
@@ -106,6 +155,11 @@ impl BillState {
     /// The parts of the title that a rejection restores.
     pub fn holding(&self) -> Holding {
         Holding { possessor: self.possessor.clone(), endorsee: self.endorsee.clone(), endorsable: self.endorsable }
+    }
+
+    /// A voided bill's replacement: same carrier and reference, the next amendment number.
+    pub fn successor(&self) -> Option<BillId> {
+        (self.status == Status::Void).then(|| BillId::derive(&self.issuer, &self.reference, self.amendment + 1))
     }
 
     /// Puts back a holding (a rejection).

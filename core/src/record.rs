@@ -57,6 +57,30 @@ pub struct Issue {
     pub endorsee: Option<PartyId>,
     /// The carrier's DCSA issuance manifest (compact JWS), stored as received.
     pub issuance_manifest: Option<String>,
+    /// For an amendment: the hash of the SACC that voided the previous amendment.
+    pub amends: Option<crate::hash::Hash32>,
+}
+
+/// Why a bill is surrendered for amendment (DCSA `reasonCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AmendmentReason {
+    /// Switch to paper.
+    Swtp,
+    /// Change of destination.
+    Cod,
+    /// Switch bill.
+    Swi,
+}
+
+impl AmendmentReason {
+    /// The DCSA code.
+    pub fn code(self) -> &'static str {
+        match self {
+            AmendmentReason::Swtp => "SWTP",
+            AmendmentReason::Cod => "COD",
+            AmendmentReason::Swi => "SWI",
+        }
+    }
 }
 
 /// What a record does, with the action's own fields.
@@ -106,6 +130,20 @@ pub enum Action {
         /// Why (free text, stored).
         reason: String,
     },
+    /// The entitled possessor surrenders the bill to its issuer for delivery.
+    SurrenderForDelivery,
+    /// The entitled possessor surrenders the bill to its issuer for amendment.
+    SurrenderForAmendment(AmendmentReason),
+    /// SACC: the issuer accepts the pending surrender.
+    AcceptSurrender {
+        /// The paper bill in force after a switch to paper (SWTP only).
+        paper_bill_number: Option<String>,
+    },
+    /// SREJ: the issuer rejects the pending surrender.
+    RejectSurrender {
+        /// Why (free text, stored).
+        reason: String,
+    },
 }
 
 impl Action {
@@ -123,6 +161,10 @@ impl Action {
             Action::BlankEndorse => "BLANK_ENDORSE",
             Action::Sign => "SIGN",
             Action::Reject { .. } => "REJECT",
+            Action::SurrenderForDelivery => "SURRENDER_FOR_DELIVERY",
+            Action::SurrenderForAmendment(_) => "SURRENDER_FOR_AMENDMENT",
+            Action::AcceptSurrender { .. } => "SACC",
+            Action::RejectSurrender { .. } => "SREJ",
         }
     }
 
@@ -136,7 +178,15 @@ impl Action {
 
     /// Whether the action must name a recipient (else it must not).
     pub fn has_recipient(&self) -> bool {
-        matches!(self, Action::Issue(_) | Action::Transfer | Action::Endorse | Action::EndorseToOrder)
+        matches!(
+            self,
+            Action::Issue(_)
+                | Action::Transfer
+                | Action::Endorse
+                | Action::EndorseToOrder
+                | Action::SurrenderForDelivery
+                | Action::SurrenderForAmendment(_)
+        )
     }
 
     /// The role the actor must hold, where the action fixes one.

@@ -2,12 +2,12 @@
 //! SIGN and REJECT change a bill. Pure functions from (state, record) to new state or a typed refusal.
 //! Signature, key and head checks are done before these run (see [`crate::apply`]).
 
-use crate::bill::{BillKind, BillState, Offer, Status};
+use crate::bill::{BillKind, BillState, Offer, Status, Surrender, SurrenderKind};
 use crate::document::{Document, TypeCode};
 use crate::error::{Result, RuleError};
 use crate::hash::Hash32;
 use crate::ids::{BillId, ChainId, PartyId};
-use crate::record::{Action, Issue, Payload};
+use crate::record::{Action, AmendmentReason, Issue, Payload};
 use crate::registry::{Party, Role};
 
 /// The parties an ISSUE names, looked up in the registry by the caller.
@@ -20,6 +20,8 @@ pub struct IssueParties<'a> {
     pub consignee: Option<&'a Party>,
     /// The ledger party for the document's endorsee.
     pub endorsee: Option<&'a Party>,
+    /// For an amendment: the bill it replaces (same carrier and reference, amendment one less).
+    pub previous: Option<&'a BillState>,
 }
 
 /// Refuses parties that cannot hold a bill (customs and auditors only look).
@@ -73,12 +75,7 @@ pub fn issue(
             ),
         ));
     }
-    if body.amendment != 0 {
-        return Err(RuleError::refused(
-            "AMENDMENT_WITHOUT_SURRENDER",
-            "an amended bill is issued only after an accepted surrender for amendment",
-        ));
-    }
+    check_amends(p, body, parties.previous)?;
     check_can_hold("recipient", parties.recipient)?;
     check_named("issue.consignee", doc.consignee.as_ref(), parties.consignee)?;
     check_named("issue.endorsee", doc.endorsee.as_ref(), parties.endorsee)?;
@@ -112,20 +109,72 @@ pub fn issue(
         locations: doc.locations.clone(),
         containers: doc.containers.clone(),
         offer: None,
+        surrender: None,
+        paper_bill_number: None,
+        amends: body.amends,
     })
+}
+
+/// An amendment cites the SACC that voided the previous amendment and goes to whoever surrendered
+/// it; an original bill cites nothing.
+fn check_amends(p: &Payload, body: &Issue, previous: Option<&BillState>) -> Result<()> {
+    if body.amendment == 0 {
+        if body.amends.is_some() {
+            return Err(RuleError::invalid("issue.amends", "only an amendment (amendment > 0) cites a SACC"));
+        }
+        return Ok(());
+    }
+    let accepted = previous.filter(|b| b.status == Status::Void).and_then(|b| b.surrender.as_ref());
+    let Some(s) = accepted else {
+        return Err(RuleError::refused(
+            "AMENDMENT_WITHOUT_SURRENDER",
+            format!(
+                "amendment {} is issued only after amendment {} was surrendered for amendment (COD or SWI) and the surrender accepted",
+                body.amendment,
+                body.amendment - 1
+            ),
+        ));
+    };
+    if body.amends != s.accepted_by {
+        let sacc = s.accepted_by.map(|h| h.to_hex()).unwrap_or_default();
+        return Err(RuleError::invalid(
+            "issue.amends",
+            format!("must be {sacc}, the SACC that voided the previous amendment"),
+        ));
+    }
+    if p.recipient.as_ref() != Some(&s.by) {
+        return Err(RuleError::invalid(
+            "recipient",
+            format!("an amended bill is issued to '{}', whose surrender for amendment was accepted", s.by),
+        ));
+    }
+    Ok(())
 }
 
 /// Applies a title action (anything but ISSUE) to a live bill.
 pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash32, seq: u64) -> Result<BillState> {
     let action = p.action.name();
-    if bill.status != Status::Issued {
+    if bill.status.is_terminal() {
         return Err(RuleError::refused(
             "BILL_NOT_LIVE",
             format!("bill is {} and accepts no {action}", bill.status.name()),
         ));
     }
-    if let Action::Reject { .. } = p.action {
-        return reject(bill, p, hash, seq);
+    match (&p.action, bill.status) {
+        (Action::AcceptSurrender { .. } | Action::RejectSurrender { .. }, _) => {
+            return decide_surrender(bill, p, hash, seq)
+        }
+        (_, Status::Surrendered) => {
+            return Err(RuleError::refused(
+                "SURRENDER_PENDING",
+                format!(
+                    "bill is surrendered to its issuer '{}', which accepts or rejects it first; no {action}",
+                    bill.issuer
+                ),
+            ))
+        }
+        (Action::Reject { .. }, _) => return reject(bill, p, hash, seq),
+        _ => {}
     }
     if p.actor != bill.possessor {
         return Err(RuleError::forbidden(
@@ -173,12 +222,7 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
                 }
                 BillKind::ToOrder => {}
             }
-            if bill.entitled() != &p.actor {
-                return Err(RuleError::forbidden(
-                    "NOT_ENTITLED",
-                    format!("party '{}' possesses but is not entitled (endorsee is '{}')", p.actor, bill.entitled()),
-                ));
-            }
+            check_entitled(bill, p)?;
             if !bill.endorsable {
                 return Err(RuleError::refused(
                     "NOT_ENDORSABLE",
@@ -191,15 +235,96 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
             next.endorsee = p.recipient.clone();
             next.endorsable = !matches!(p.action, Action::Endorse);
         }
+        Action::SurrenderForDelivery | Action::SurrenderForAmendment(_) => {
+            if bill.kind == BillKind::Waybill {
+                return Err(RuleError::refused(
+                    "WAYBILL_NOT_SURRENDERED",
+                    "a sea waybill is not surrendered: its consignee takes delivery on identification",
+                ));
+            }
+            check_entitled(bill, p)?;
+            if p.recipient.as_ref() != Some(&bill.issuer) {
+                return Err(RuleError::invalid(
+                    "recipient",
+                    format!("a bill is surrendered to its issuing carrier '{}'", bill.issuer),
+                ));
+            }
+            let kind = match p.action {
+                Action::SurrenderForAmendment(reason) => SurrenderKind::Amendment(reason),
+                _ => SurrenderKind::Delivery,
+            };
+            next.surrender = Some(Surrender { kind, by: p.actor.clone(), before: bill.holding(), accepted_by: None });
+            next.possessor = bill.issuer.clone();
+            next.status = Status::Surrendered;
+        }
         other => return Err(RuleError::invalid("action", format!("{} is not a title action", other.name()))),
     }
+    Ok(advance(bill, next, p, hash, seq))
+}
+
+/// The bill after an accepted record: open offer, parties, head.
+fn advance(bill: &BillState, mut next: BillState, p: &Payload, hash: Hash32, seq: u64) -> BillState {
     next.offer = offer_after(bill, p);
     next.parties.insert(p.actor.clone());
     next.parties.extend(p.recipient.iter().cloned());
     next.head = hash;
     next.head_position = p.position;
     next.head_seq = seq;
-    Ok(next)
+    next
+}
+
+/// Endorsing and surrendering need both roles: the possessor must be the entitled party.
+fn check_entitled(bill: &BillState, p: &Payload) -> Result<()> {
+    if bill.entitled() != &p.actor {
+        return Err(RuleError::forbidden(
+            "NOT_ENTITLED",
+            format!("party '{}' possesses but is not entitled (the entitled party is '{}')", p.actor, bill.entitled()),
+        ));
+    }
+    Ok(())
+}
+
+/// SACC and SREJ: the issuing carrier decides a pending surrender.
+fn decide_surrender(bill: &BillState, p: &Payload, hash: Hash32, seq: u64) -> Result<BillState> {
+    let Some(s) = bill.surrender.as_ref().filter(|_| bill.status == Status::Surrendered) else {
+        return Err(RuleError::refused(
+            "NOTHING_SURRENDERED",
+            format!("bill is {}: no surrender to decide", bill.status.name()),
+        ));
+    };
+    if p.actor != bill.issuer {
+        return Err(RuleError::forbidden(
+            "NOT_ISSUER",
+            format!("only the issuing carrier '{}' accepts or rejects a surrender", bill.issuer),
+        ));
+    }
+    let mut next = bill.clone();
+    match &p.action {
+        Action::AcceptSurrender { paper_bill_number } => {
+            let to_paper = s.kind == SurrenderKind::Amendment(AmendmentReason::Swtp);
+            if to_paper != paper_bill_number.is_some() {
+                let why = if to_paper {
+                    "is required to accept a switch to paper"
+                } else {
+                    "is only for a switch to paper (SWTP)"
+                };
+                return Err(RuleError::invalid("accept_surrender.paper_bill_number", why));
+            }
+            next.status = match s.kind {
+                SurrenderKind::Delivery => Status::Accomplished,
+                SurrenderKind::Amendment(AmendmentReason::Swtp) => Status::SwitchedToPaper,
+                SurrenderKind::Amendment(_) => Status::Void,
+            };
+            next.paper_bill_number = paper_bill_number.clone();
+            next.surrender = Some(Surrender { accepted_by: Some(hash), ..s.clone() });
+        }
+        _ => {
+            next.restore(s.before.clone());
+            next.status = Status::Issued;
+            next.surrender = None;
+        }
+    }
+    Ok(advance(bill, next, p, hash, seq))
 }
 
 /// The offer open after `p`: a transfer or endorsement to R opens one, restoring the title before
@@ -235,11 +360,7 @@ fn reject(bill: &BillState, p: &Payload, hash: Hash32, seq: u64) -> Result<BillS
     }
     let mut next = bill.clone();
     next.restore(offer.before.clone());
-    next.offer = None;
-    next.head = hash;
-    next.head_position = p.position;
-    next.head_seq = seq;
-    Ok(next)
+    Ok(advance(bill, next, p, hash, seq))
 }
 
 fn not_transferable(action: &str) -> RuleError {

@@ -129,6 +129,7 @@ fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
         consignee: None,
         endorsee: None,
         issuance_manifest: None,
+        amends: None,
     };
     let c = checked(
         payload(

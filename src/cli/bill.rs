@@ -50,6 +50,50 @@ pub enum BillCmd {
         /// The carrier's DCSA issuance manifest (a file holding a compact JWS).
         #[arg(long)]
         issuance_manifest: Option<PathBuf>,
+        /// An amended bill: the hash of the SACC that voided the previous amendment (hex); the
+        /// amendment number is the previous one's plus one.
+        #[arg(long, requires = "amendment")]
+        amends: Option<String>,
+        /// Amendment number (0 for an original bill).
+        #[arg(long, default_value_t = 0)]
+        amendment: u32,
+    },
+    /// Surrender the bill to its issuing carrier (the entitled possessor): for delivery, or for
+    /// amendment (swtp: switch to paper, cod: change of destination, swi: switch bill).
+    Surrender {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// The issuing carrier.
+        #[arg(long)]
+        to: String,
+        /// delivery, swtp, cod or swi.
+        #[arg(long = "for", default_value = "delivery")]
+        purpose: String,
+    },
+    /// SACC: accept the pending surrender (issuing carrier).
+    AcceptSurrender {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// The paper bill now in force (switch to paper only).
+        #[arg(long)]
+        paper_bill: Option<String>,
+    },
+    /// SREJ: reject the pending surrender (issuing carrier); the title before it returns.
+    RejectSurrender {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Name a new endorsee (with --to-order it may endorse further).
     Endorse {
@@ -125,7 +169,7 @@ pub enum BillCmd {
 pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
     let mut c = Client::connect(server.to_string()).await?;
     match cmd {
-        BillCmd::Issue { actor, document, to, profile, consignee, endorsee, issuance_manifest } => {
+        BillCmd::Issue { actor, document, to, profile, consignee, endorsee, issuance_manifest, amends, amendment } => {
             let id = actor.identity()?;
             let doc = std::fs::read(&document).map_err(|e| format!("{}: {e}", document.display()))?;
             let reference = serde_json::from_slice::<serde_json::Value>(&doc)?
@@ -143,14 +187,19 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
                 .transpose()?
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default();
-            let bill = BillId::derive(&id.party, &reference, 0);
+            let amends = match amends {
+                Some(h) => Hash32::from_hex(&h).ok_or("--amends: expected a 64-hex SACC record hash")?.0.to_vec(),
+                None => vec![],
+            };
+            let bill = BillId::derive(&id.party, &reference, amendment);
             let action = Action::Issue(pb::Issue {
                 document: doc,
                 profile: profile as i32,
-                amendment: 0,
+                amendment,
                 consignee: consignee.unwrap_or_default(),
                 endorsee: endorsee.unwrap_or_default(),
                 issuance_manifest: manifest,
+                amends,
             });
             let p = payload(
                 c.origin(),
@@ -179,6 +228,32 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
         }
         BillCmd::Reject { actor, bill, reason } => out.receipt(
             &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::Reject(pb::Reject { reason })).await?,
+        ),
+        BillCmd::Surrender { actor, bill, to, purpose } => {
+            let reason =
+                |r: pb::AmendmentReason| Action::SurrenderForAmendment(pb::SurrenderForAmendment { reason: r as i32 });
+            let action = match purpose.as_str() {
+                "delivery" => Action::SurrenderForDelivery(pb::SurrenderForDelivery {}),
+                "swtp" => reason(pb::AmendmentReason::Swtp),
+                "cod" => reason(pb::AmendmentReason::Cod),
+                "swi" => reason(pb::AmendmentReason::Swi),
+                p => return Err(format!("--for {p}: expected delivery, swtp, cod or swi").into()),
+            };
+            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
+        }
+        BillCmd::AcceptSurrender { actor, bill, paper_bill } => {
+            let action =
+                Action::AcceptSurrender(pb::AcceptSurrender { paper_bill_number: paper_bill.unwrap_or_default() });
+            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, None, action).await?);
+        }
+        BillCmd::RejectSurrender { actor, bill, reason } => out.receipt(
+            &c.act(
+                &actor.identity()?,
+                parse_bill(&bill)?,
+                None,
+                Action::RejectSurrender(pb::RejectSurrender { reason }),
+            )
+            .await?,
         ),
         BillCmd::Show { reader, bill } => out.bill(&c.bill(&reader.identity()?, parse_bill(&bill)?).await?),
         BillCmd::History { reader, bill } => out.records(&c.history(&reader.identity()?, parse_bill(&bill)?).await?),

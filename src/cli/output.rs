@@ -27,6 +27,8 @@ pub fn bill_json(b: &pb::BillView) -> Value {
         "type_code": b.type_code, "kind": b.kind, "profile": b.profile, "status": b.status,
         "possessor": b.possessor, "entitled": b.entitled, "consignee": b.consignee, "endorsee": b.endorsee,
         "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable, "rejectable_by": b.rejectable_by,
+        "surrender": b.surrender, "surrendered_by": b.surrendered_by, "paper_bill_number": b.paper_bill_number,
+        "amends": h(&b.amends), "successor": h(&b.successor),
         "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
         "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
         "containers": b.containers, "pint_exportable": b.pint_exportable,
@@ -90,6 +92,15 @@ impl Out {
             s += &format!("  status     {}\n  possessor  {}\n  entitled   {}", b.status, b.possessor, b.entitled);
             if b.blank_endorsed {
                 s += " (endorsed in blank)";
+            }
+            if !b.surrender.is_empty() {
+                s += &format!("\n  surrender  {} by {}", b.surrender, b.surrendered_by);
+            }
+            if !b.paper_bill_number.is_empty() {
+                s += &format!("\n  paper bill {}", b.paper_bill_number);
+            }
+            if !b.successor.is_empty() {
+                s += &format!("\n  replaced by amendment {}", h(&b.successor));
             }
             if !b.rejectable_by.is_empty() {
                 s += &format!("\n  open to rejection by {}", b.rejectable_by);

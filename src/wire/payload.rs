@@ -4,7 +4,7 @@ use super::{decode_canonical, hash32, opt_party};
 use crate::pb;
 use ebl_core::document::{IdentifyingCode, Profile};
 use ebl_core::ids::{BillId, ChainId, PartyId};
-use ebl_core::record::{Action, Issue, Payload, FORMAT_VERSION, RECORD_DOMAIN};
+use ebl_core::record::{Action, AmendmentReason, Issue, Payload, FORMAT_VERSION, RECORD_DOMAIN};
 use ebl_core::registry::{Registration, Role};
 use ebl_core::sig::{PublicKey, Signature};
 use ebl_core::time::Timestamp;
@@ -87,6 +87,7 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
             consignee: opt_party("issue.consignee", &i.consignee)?,
             endorsee: opt_party("issue.endorsee", &i.endorsee)?,
             issuance_manifest: (!i.issuance_manifest.is_empty()).then_some(i.issuance_manifest),
+            amends: (!i.amends.is_empty()).then(|| hash32("issue.amends", &i.amends)).transpose()?,
         })),
         A::Transfer(_) => Action::Transfer,
         A::Endorse(_) => Action::Endorse,
@@ -94,6 +95,22 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
         A::BlankEndorse(_) => Action::BlankEndorse,
         A::Sign(_) => Action::Sign,
         A::Reject(r) => Action::Reject { reason: r.reason },
+        A::SurrenderForDelivery(_) => Action::SurrenderForDelivery,
+        A::SurrenderForAmendment(s) => Action::SurrenderForAmendment(match pb::AmendmentReason::try_from(s.reason) {
+            Ok(pb::AmendmentReason::Swtp) => AmendmentReason::Swtp,
+            Ok(pb::AmendmentReason::Cod) => AmendmentReason::Cod,
+            Ok(pb::AmendmentReason::Swi) => AmendmentReason::Swi,
+            _ => {
+                return Err(RuleError::invalid(
+                    "surrender_for_amendment.reason",
+                    format!("reason {} is not one of SWTP, COD, SWI", s.reason),
+                ))
+            }
+        }),
+        A::AcceptSurrender(a) => Action::AcceptSurrender {
+            paper_bill_number: (!a.paper_bill_number.is_empty()).then_some(a.paper_bill_number),
+        },
+        A::RejectSurrender(r) => Action::RejectSurrender { reason: r.reason },
     })
 }
 

@@ -1,7 +1,7 @@
 //! Domain state -> protobuf views and receipts (the outbound direction of the edge).
 
 use crate::pb;
-use ebl_core::bill::{BillKind, BillState};
+use ebl_core::bill::{BillKind, BillState, SurrenderKind};
 use ebl_core::document::{Profile, TypeCode};
 use ebl_core::ids::ChainId;
 
@@ -73,6 +73,19 @@ pub fn bill_view(b: &BillState, document: Vec<u8>) -> pb::BillView {
         blank_endorsed: b.is_blank(),
         endorsable: b.endorsable,
         rejectable_by: b.offer.as_ref().map(|o| o.to.to_string()).unwrap_or_default(),
+        surrender: b
+            .surrender
+            .as_ref()
+            .map(|s| match s.kind {
+                SurrenderKind::Delivery => "DELIVERY",
+                SurrenderKind::Amendment(r) => r.code(),
+            })
+            .unwrap_or_default()
+            .into(),
+        surrendered_by: b.surrender.as_ref().map(|s| s.by.to_string()).unwrap_or_default(),
+        paper_bill_number: b.paper_bill_number.clone().unwrap_or_default(),
+        amends: b.amends.map(|h| h.0.to_vec()).unwrap_or_default(),
+        successor: b.successor().map(|id| id.0 .0.to_vec()).unwrap_or_default(),
         head: b.head.0.to_vec(),
         head_position: b.head_position,
         head_seq: b.head_seq,

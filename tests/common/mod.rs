@@ -36,6 +36,19 @@ pub fn key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
+/// A test that ends without `stop()` drops its runtime and with it the server task; the writer
+/// thread then closes RocksDB on its own, and if that is the last test, it races the process's
+/// exit and RocksDB's static teardown ("pthread lock: Invalid argument", SIGABRT). Keeping one
+/// handle to the store until the process ends means the database is never closed at exit.
+impl Drop for TestLedger {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+            std::mem::forget(self.store.take());
+        }
+    }
+}
+
 impl TestLedger {
     /// A fresh ledger with no parties.
     pub async fn start() -> Self {
@@ -146,6 +159,7 @@ impl TestLedger {
             consignee: consignee.into(),
             endorsee: endorsee.into(),
             issuance_manifest: String::new(),
+            amends: vec![],
         });
         sign(
             &payload(ORIGIN, Some(bill), Link::default(), carrier.party.as_str(), Some(to), Timestamp::now(), action),
