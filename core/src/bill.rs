@@ -5,7 +5,7 @@
 use crate::document::{Profile, TypeCode};
 use crate::hash::Hash32;
 use crate::ids::{BillId, PartyId};
-use crate::record::AmendmentReason;
+use crate::record::{AmendmentReason, PledgeMode};
 use std::collections::BTreeSet;
 
 /// How title to the goods passes.
@@ -127,6 +127,24 @@ pub struct BillState {
     /// For an amendment: the SACC (on the previous amendment) that this bill replaces.
     #[serde(default)]
     pub amends: Option<Hash32>,
+    /// The bill's pledge to a bank, while it lasts.
+    #[serde(default)]
+    pub pledge: Option<Pledge>,
+}
+
+/// A pledge of the bill as security.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pledge {
+    /// The bank holding the bill as security.
+    pub pledgee: PartyId,
+    /// The party that pledged it (entitled possessor then).
+    pub pledgor: PartyId,
+    /// How.
+    pub mode: PledgeMode,
+    /// The title before: what a release restores.
+    pub before: Holding,
+    /// Whether the pledgee enforced it (may then dispose of the goods).
+    pub enforced: bool,
 }
 
 /// The parts of a bill's title that transfers and endorsements change.
@@ -149,6 +167,9 @@ pub struct Offer {
     pub from: PartyId,
     /// The title before the offer's first record: what a rejection restores.
     pub before: Holding,
+    /// The pledge before the offer (an enforced pledge ends when the pledgee sells): restored too.
+    #[serde(default)]
+    pub pledge: Option<Pledge>,
 }
 
 impl BillState {
@@ -177,6 +198,15 @@ impl BillState {
     /// The party entitled to the goods: the consignee, the endorsee, or for a blank-endorsed bill
     /// its possessor.
     pub fn entitled(&self) -> &PartyId {
+        // A pledge by possession leaves the pledgor entitled; an enforced pledge gives the pledgee
+        // the right to dispose of the goods.
+        if let Some(p) = &self.pledge {
+            match (p.mode, p.enforced) {
+                (_, true) => return &p.pledgee,
+                (PledgeMode::Possession, false) => return &p.pledgor,
+                (PledgeMode::Endorsement, false) => {}
+            }
+        }
         match self.kind {
             BillKind::Straight | BillKind::Waybill => self.consignee.as_ref().unwrap_or(&self.possessor),
             BillKind::ToOrder => self.endorsee.as_ref().unwrap_or(&self.possessor),

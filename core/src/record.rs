@@ -61,6 +61,25 @@ pub struct Issue {
     pub amends: Option<crate::hash::Hash32>,
 }
 
+/// How a bill is pledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PledgeMode {
+    /// The pledgee controls the bill; the pledgor stays entitled.
+    Possession,
+    /// Endorsement in pledge: the pledgee is endorsed to and controls the bill.
+    Endorsement,
+}
+
+impl PledgeMode {
+    /// Upper-case name, as on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            PledgeMode::Possession => "POSSESSION",
+            PledgeMode::Endorsement => "ENDORSEMENT",
+        }
+    }
+}
+
 /// Why a bill is surrendered for amendment (DCSA `reasonCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AmendmentReason {
@@ -144,6 +163,20 @@ pub enum Action {
         /// Why (free text, stored).
         reason: String,
     },
+    /// The entitled possessor pledges the bill to a bank (the recipient).
+    Pledge {
+        /// How.
+        mode: PledgeMode,
+        /// What it secures (free text, stored).
+        loan_reference: String,
+    },
+    /// The pledgee gives the bill back.
+    ReleasePledge,
+    /// On default, the pledgee gains the right to dispose of the goods.
+    EnforcePledge {
+        /// Why (free text, stored).
+        reason: String,
+    },
 }
 
 impl Action {
@@ -165,6 +198,9 @@ impl Action {
             Action::SurrenderForAmendment(_) => "SURRENDER_FOR_AMENDMENT",
             Action::AcceptSurrender { .. } => "SACC",
             Action::RejectSurrender { .. } => "SREJ",
+            Action::Pledge { .. } => "PLEDGE",
+            Action::ReleasePledge => "RELEASE_PLEDGE",
+            Action::EnforcePledge { .. } => "ENFORCE_PLEDGE",
         }
     }
 
@@ -186,6 +222,7 @@ impl Action {
                 | Action::EndorseToOrder
                 | Action::SurrenderForDelivery
                 | Action::SurrenderForAmendment(_)
+                | Action::Pledge { .. }
         )
     }
 

@@ -2,12 +2,12 @@
 //! SIGN and REJECT change a bill. Pure functions from (state, record) to new state or a typed refusal.
 //! Signature, key and head checks are done before these run (see [`crate::apply`]).
 
-use crate::bill::{BillKind, BillState, Offer, Status, Surrender, SurrenderKind};
+use crate::bill::{BillKind, BillState, Offer, Pledge, Status, Surrender, SurrenderKind};
 use crate::document::{Document, TypeCode};
 use crate::error::{Result, RuleError};
 use crate::hash::Hash32;
 use crate::ids::{BillId, ChainId, PartyId};
-use crate::record::{Action, AmendmentReason, Issue, Payload};
+use crate::record::{Action, AmendmentReason, Issue, Payload, PledgeMode};
 use crate::registry::{Party, Role};
 
 /// The parties an ISSUE names, looked up in the registry by the caller.
@@ -112,6 +112,7 @@ pub fn issue(
         surrender: None,
         paper_bill_number: None,
         amends: body.amends,
+        pledge: None,
     })
 }
 
@@ -185,6 +186,7 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
     if let Some(r) = recipient {
         check_can_hold("recipient", r)?;
     }
+    check_pledge_allows(bill, p)?;
     let mut next = bill.clone();
     match &p.action {
         Action::Sign => {}
@@ -210,6 +212,10 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
                 _ => {}
             }
             next.possessor = to.clone();
+            // The pledgee selling after enforcement: the pledge is spent.
+            if bill.pledge.as_ref().is_some_and(|pl| pl.pledgee == p.actor) {
+                next.pledge = None;
+            }
         }
         Action::Endorse | Action::EndorseToOrder | Action::BlankEndorse => {
             match bill.kind {
@@ -257,9 +263,76 @@ pub fn act(bill: &BillState, p: &Payload, recipient: Option<&Party>, hash: Hash3
             next.possessor = bill.issuer.clone();
             next.status = Status::Surrendered;
         }
+        Action::Pledge { mode, .. } => {
+            if bill.kind == BillKind::Waybill {
+                return Err(not_transferable(action));
+            }
+            let to = p.recipient.clone().expect("shape checked");
+            if recipient.is_some_and(|r| r.registration.role != Role::Bank) {
+                return Err(RuleError::refused(
+                    "PLEDGEE_NOT_A_BANK",
+                    format!("a bill is pledged to a BANK, not to '{to}'"),
+                ));
+            }
+            check_entitled(bill, p)?;
+            if *mode == PledgeMode::Endorsement {
+                if bill.kind == BillKind::Straight {
+                    return Err(RuleError::refused(
+                        "STRAIGHT_BILL_NOT_ENDORSABLE",
+                        "a straight bill is pledged by possession, never by endorsement",
+                    ));
+                }
+                if !bill.endorsable {
+                    return Err(RuleError::refused(
+                        "NOT_ENDORSABLE",
+                        "its endorsee cannot endorse further, nor in pledge",
+                    ));
+                }
+                next.endorsee = Some(to.clone());
+                next.endorsable = true;
+            }
+            next.pledge = Some(Pledge {
+                pledgee: to.clone(),
+                pledgor: p.actor.clone(),
+                mode: *mode,
+                before: bill.holding(),
+                enforced: false,
+            });
+            next.possessor = to;
+        }
+        Action::ReleasePledge | Action::EnforcePledge { .. } => {
+            let Some(pledge) = bill.pledge.as_ref().filter(|pl| pl.pledgee == p.actor) else {
+                return Err(RuleError::refused("NOT_PLEDGED", format!("the bill is not pledged to '{}'", p.actor)));
+            };
+            if matches!(p.action, Action::ReleasePledge) {
+                next.restore(pledge.before.clone());
+                next.pledge = None;
+            } else if pledge.enforced {
+                return Err(RuleError::refused("ALREADY_ENFORCED", "the pledge is already enforced"));
+            } else {
+                next.pledge = Some(Pledge { enforced: true, ..pledge.clone() });
+            }
+        }
         other => return Err(RuleError::invalid("action", format!("{} is not a title action", other.name()))),
     }
     Ok(advance(bill, next, p, hash, seq))
+}
+
+/// While a pledge stands unenforced the pledgee holds the bill as security only: it releases or
+/// enforces the pledge, or signs; it does not pass the bill on or surrender it.
+fn check_pledge_allows(bill: &BillState, p: &Payload) -> Result<()> {
+    let Some(pledge) = bill.pledge.as_ref().filter(|pl| !pl.enforced) else { return Ok(()) };
+    match p.action {
+        Action::Sign | Action::ReleasePledge | Action::EnforcePledge { .. } => Ok(()),
+        _ => Err(RuleError::refused(
+            "PLEDGED",
+            format!(
+                "the bill is pledged to '{}': release or enforce the pledge first (no {})",
+                pledge.pledgee,
+                p.action.name()
+            ),
+        )),
+    }
 }
 
 /// The bill after an accepted record: open offer, parties, head.
@@ -337,11 +410,10 @@ fn offer_after(bill: &BillState, p: &Payload) -> Option<Offer> {
         Action::Sign => return bill.offer.clone().filter(|o| o.from == p.actor),
         _ => return None,
     };
-    let before = match &bill.offer {
-        Some(o) if o.to == to && o.from == p.actor => o.before.clone(),
-        _ => bill.holding(),
-    };
-    Some(Offer { to, from: p.actor.clone(), before })
+    match &bill.offer {
+        Some(o) if o.to == to && o.from == p.actor => Some(Offer { to, ..o.clone() }),
+        _ => Some(Offer { to, from: p.actor.clone(), before: bill.holding(), pledge: bill.pledge.clone() }),
+    }
 }
 
 /// REJECT: the recipient of the open offer refuses it, as its very next action on the bill.
@@ -360,6 +432,7 @@ fn reject(bill: &BillState, p: &Payload, hash: Hash32, seq: u64) -> Result<BillS
     }
     let mut next = bill.clone();
     next.restore(offer.before.clone());
+    next.pledge = offer.pledge.clone();
     Ok(advance(bill, next, p, hash, seq))
 }
 

@@ -73,6 +73,43 @@ pub enum BillCmd {
         #[arg(long = "for", default_value = "delivery")]
         purpose: String,
     },
+    /// Pledge the bill to a bank as security (the entitled possessor).
+    Pledge {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// The bank.
+        #[arg(long)]
+        to: String,
+        /// possession (the pledgor stays entitled) or endorsement (endorsement in pledge).
+        #[arg(long, default_value = "possession")]
+        mode: String,
+        /// The loan or letter of credit it secures.
+        #[arg(long, default_value = "")]
+        loan: String,
+    },
+    /// Give a pledged bill back (the pledgee).
+    ReleasePledge {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+    },
+    /// Enforce the pledge on default (the pledgee): it may then surrender, or endorse and
+    /// transfer to a buyer.
+    EnforcePledge {
+        #[command(flatten)]
+        actor: As,
+        /// Bill.
+        #[arg(long)]
+        bill: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// SACC: accept the pending surrender (issuing carrier).
     AcceptSurrender {
         #[command(flatten)]
@@ -241,6 +278,22 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
             };
             out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
         }
+        BillCmd::Pledge { actor, bill, to, mode, loan } => {
+            let mode = match mode.as_str() {
+                "possession" => pb::PledgeMode::Possession,
+                "endorsement" => pb::PledgeMode::Endorsement,
+                m => return Err(format!("--mode {m}: expected possession or endorsement").into()),
+            };
+            let action = Action::Pledge(pb::Pledge { mode: mode as i32, loan_reference: loan });
+            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
+        }
+        BillCmd::ReleasePledge { actor, bill } => out.receipt(
+            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::ReleasePledge(pb::ReleasePledge {})).await?,
+        ),
+        BillCmd::EnforcePledge { actor, bill, reason } => out.receipt(
+            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::EnforcePledge(pb::EnforcePledge { reason }))
+                .await?,
+        ),
         BillCmd::AcceptSurrender { actor, bill, paper_bill } => {
             let action =
                 Action::AcceptSurrender(pb::AcceptSurrender { paper_bill_number: paper_bill.unwrap_or_default() });

@@ -28,7 +28,8 @@ pub fn bill_json(b: &pb::BillView) -> Value {
         "possessor": b.possessor, "entitled": b.entitled, "consignee": b.consignee, "endorsee": b.endorsee,
         "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable, "rejectable_by": b.rejectable_by,
         "surrender": b.surrender, "surrendered_by": b.surrendered_by, "paper_bill_number": b.paper_bill_number,
-        "amends": h(&b.amends), "successor": h(&b.successor),
+        "amends": h(&b.amends), "successor": h(&b.successor), "pledgee": b.pledgee, "pledgor": b.pledgor,
+        "pledge_mode": b.pledge_mode, "pledge_enforced": b.pledge_enforced,
         "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
         "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
         "containers": b.containers, "pint_exportable": b.pint_exportable,
@@ -101,6 +102,10 @@ impl Out {
             }
             if !b.successor.is_empty() {
                 s += &format!("\n  replaced by amendment {}", h(&b.successor));
+            }
+            if !b.pledgee.is_empty() {
+                let enforced = if b.pledge_enforced { ", enforced" } else { "" };
+                s += &format!("\n  pledged    to {} by {} ({}{enforced})", b.pledgee, b.pledgor, b.pledge_mode);
             }
             if !b.rejectable_by.is_empty() {
                 s += &format!("\n  open to rejection by {}", b.rejectable_by);

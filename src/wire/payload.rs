@@ -4,7 +4,7 @@ use super::{decode_canonical, hash32, opt_party};
 use crate::pb;
 use ebl_core::document::{IdentifyingCode, Profile};
 use ebl_core::ids::{BillId, ChainId, PartyId};
-use ebl_core::record::{Action, AmendmentReason, Issue, Payload, FORMAT_VERSION, RECORD_DOMAIN};
+use ebl_core::record::{Action, AmendmentReason, Issue, Payload, PledgeMode, FORMAT_VERSION, RECORD_DOMAIN};
 use ebl_core::registry::{Registration, Role};
 use ebl_core::sig::{PublicKey, Signature};
 use ebl_core::time::Timestamp;
@@ -111,6 +111,21 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
             paper_bill_number: (!a.paper_bill_number.is_empty()).then_some(a.paper_bill_number),
         },
         A::RejectSurrender(r) => Action::RejectSurrender { reason: r.reason },
+        A::Pledge(pl) => Action::Pledge {
+            mode: match pb::PledgeMode::try_from(pl.mode) {
+                Ok(pb::PledgeMode::Possession) => PledgeMode::Possession,
+                Ok(pb::PledgeMode::Endorsement) => PledgeMode::Endorsement,
+                _ => {
+                    return Err(RuleError::invalid(
+                        "pledge.mode",
+                        format!("mode {} is not one of POSSESSION, ENDORSEMENT", pl.mode),
+                    ))
+                }
+            },
+            loan_reference: pl.loan_reference,
+        },
+        A::ReleasePledge(_) => Action::ReleasePledge,
+        A::EnforcePledge(e) => Action::EnforcePledge { reason: e.reason },
     })
 }
 
