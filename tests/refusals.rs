@@ -297,6 +297,14 @@ async fn title_rule_refusals() {
     // A to-order bill endorsed to the bank moves only to the bank; the endorsee of a plain
     // ENDORSE cannot endorse further.
     let bill = issue_ilstc(&mut l, "ORDER0001").await;
+    // Issued with nobody named, it is endorsed in blank already.
+    let link = l.next_link(bill).await;
+    l.assert_refused(
+        l.title_record(&exporter, bill, link, None, Action::BlankEndorse(pb::BlankEndorse {})),
+        Code::FailedPrecondition,
+        "ALREADY_BLANK_ENDORSED",
+    )
+    .await;
     l.client.act(&exporter, bill, Some("cq-bank"), Action::Endorse(pb::Endorse {})).await.unwrap();
     let link = l.next_link(bill).await;
     l.assert_refused(
