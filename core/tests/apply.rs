@@ -1,61 +1,16 @@
 //! The state machine without any I/O: an in-memory view, records applied in order.
-use ebl_core::apply::{apply, prepare, Checked, Effect, Stamp, View};
-use ebl_core::bill::BillState;
+mod mem;
+
+use ebl_core::apply::{prepare, Checked};
 use ebl_core::document::Profile;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::record::{Action, Issue, Payload};
-use ebl_core::registry::{KeyRecord, Party, Registration, Role};
+use ebl_core::registry::{KeyRecord, Registration, Role};
 use ebl_core::sig::{PublicKey, Signature};
 use ebl_core::time::Timestamp;
 use ed25519_dalek::SigningKey;
-use std::collections::HashMap;
-
-#[derive(Default, Clone, PartialEq, Debug)]
-struct Mem {
-    parties: HashMap<PartyId, Party>,
-    keys: HashMap<PublicKey, KeyRecord>,
-    bills: HashMap<BillId, BillState>,
-    registry: Option<(u64, Hash32)>,
-    seq: u64,
-}
-
-impl View for Mem {
-    fn party(&self, id: &PartyId) -> Option<Party> {
-        self.parties.get(id).cloned()
-    }
-    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
-        self.keys.get(key).cloned()
-    }
-    fn bill(&self, id: &BillId) -> Option<BillState> {
-        self.bills.get(id).cloned()
-    }
-    fn registry_head(&self) -> Option<(u64, Hash32)> {
-        self.registry
-    }
-}
-
-impl Mem {
-    fn run(&mut self, rec: &Checked, op: &PublicKey, time: Timestamp) -> ebl_core::Result<()> {
-        let effects = apply(self, rec, Stamp { seq: self.seq, time }, op)?;
-        for e in effects {
-            match e {
-                Effect::Party(p) => {
-                    self.parties.insert(p.registration.party.clone(), p);
-                }
-                Effect::Key(k, r) => {
-                    self.keys.insert(k, r);
-                }
-                Effect::Bill(b) => {
-                    self.bills.insert(b.id, *b);
-                }
-                Effect::RegistryHead(p, h) => self.registry = Some((p, h)),
-            }
-        }
-        self.seq += 1;
-        Ok(())
-    }
-}
+use mem::Mem;
 
 const ORIGIN: &str = "core.test/ebl";
 
