@@ -252,3 +252,34 @@ async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledge
     let ledger = ebl_ledger::server::Ledger::open(&data, None).unwrap();
     assert_eq!(ledger.store().next_seq().unwrap(), 1);
 }
+
+#[test]
+fn reference_journeys_2_to_5_run_with_the_cli() {
+    // scripts/journeys.sh walks them against its own ebld and stops with FAILED at the first step
+    // that does not go as the journey says.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebl")).parent().unwrap().to_path_buf();
+    assert!(bin.join("ebld").exists());
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/journeys.sh"))
+        .env("EBL_BIN", &bin)
+        .env("EBL_DEMO_DIR", dir.path().join("journeys"))
+        .env("EBL_DEMO_PORT", "0")
+        .env_remove("EBL_SERVER")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("journeys 2-5 done"), "{text}");
+    for seen in [
+        "PLEDGED",
+        "accepted SACC",
+        "accepted ENFORCE_PLEDGE",
+        "replaced by amendment",
+        "CQMTO-PAPER-000190",
+        "KEY_REVOKED",
+        "accepted REJECT",
+    ] {
+        assert!(text.contains(seen), "{seen} missing from the journeys' output:\n{text}");
+    }
+}
