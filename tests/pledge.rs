@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use ebl_core::ids::BillId;
 use ebl_ledger::pb::{self, record_payload::Action};
 use tonic::Code;
 
@@ -19,34 +18,12 @@ fn enforce() -> Action {
     Action::EnforcePledge(pb::EnforcePledge { reason: "loan unpaid at maturity".into() })
 }
 
-async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
-    let mut l = TestLedger::start().await;
-    journey_cast(&mut l).await;
-    let bill = issue_ilstc(&mut l, reference).await;
-    (l, bill)
-}
-
-async fn refused(
-    l: &mut TestLedger,
-    who: &str,
-    bill: BillId,
-    to: Option<&str>,
-    action: Action,
-    code: Code,
-    reason: &str,
-) {
-    let link = l.next_link(bill).await;
-    let rec = l.title_record(&l.party(who), bill, link, to, action);
-    l.assert_refused(rec, code, reason).await;
-}
-
 #[tokio::test]
 async fn pledge_by_possession_holds_the_bill_as_security_until_released() {
     let (mut l, bill) = ledger_with_bill("PLG-1").await;
     let (exporter, bank) = (l.party("cq-machinery"), l.party("cq-bank"));
     let before = l.store().bill(&bill).unwrap().unwrap().holding();
-    refused(
-        &mut l,
+    l.refuse(
         "cq-machinery",
         bill,
         Some("sg-buyer"),
@@ -69,18 +46,9 @@ async fn pledge_by_possession_holds_the_bill_as_security_until_released() {
         ("cq-bank", "cq-machinery", "cq-bank", "cq-machinery", "POSSESSION")
     );
     // The bank holds it as security only; the pledgor no longer controls it.
-    refused(
-        &mut l,
-        "cq-bank",
-        bill,
-        Some("sg-buyer"),
-        Action::Transfer(pb::Transfer {}),
-        Code::FailedPrecondition,
-        "PLEDGED",
-    )
-    .await;
-    refused(
-        &mut l,
+    l.refuse("cq-bank", bill, Some("sg-buyer"), Action::Transfer(pb::Transfer {}), Code::FailedPrecondition, "PLEDGED")
+        .await;
+    l.refuse(
         "cq-bank",
         bill,
         Some("cq-mto"),
@@ -89,8 +57,7 @@ async fn pledge_by_possession_holds_the_bill_as_security_until_released() {
         "PLEDGED",
     )
     .await;
-    refused(
-        &mut l,
+    l.refuse(
         "cq-machinery",
         bill,
         Some("sg-buyer"),
@@ -106,7 +73,7 @@ async fn pledge_by_possession_holds_the_bill_as_security_until_released() {
     assert_eq!(l.store().bill(&bill).unwrap().unwrap().holding(), before);
     let v = l.client.bill(&exporter, bill).await.unwrap();
     assert_eq!((v.possessor.as_str(), v.pledgee.as_str()), ("cq-machinery", ""));
-    refused(&mut l, "cq-machinery", bill, None, release(), Code::FailedPrecondition, "NOT_PLEDGED").await;
+    l.refuse("cq-machinery", bill, None, release(), Code::FailedPrecondition, "NOT_PLEDGED").await;
     l.client.act(&exporter, bill, Some("sg-buyer"), Action::Transfer(pb::Transfer {})).await.unwrap();
     assert!(l.client.verify_title(&exporter, bill).await.unwrap().chain_verified);
 }
@@ -117,8 +84,7 @@ async fn enforced_pledge_lets_the_bank_sell_and_the_sale_can_still_be_rejected()
     let (exporter, bank, buyer) = (l.party("cq-machinery"), l.party("cq-bank"), l.party("sg-buyer"));
     // Endorsed to the bank but kept: the exporter is not entitled and cannot pledge.
     l.client.act(&exporter, bill, Some("cq-bank"), Action::EndorseToOrder(pb::EndorseToOrder {})).await.unwrap();
-    refused(
-        &mut l,
+    l.refuse(
         "cq-machinery",
         bill,
         Some("cq-bank"),
@@ -132,20 +98,12 @@ async fn enforced_pledge_lets_the_bank_sell_and_the_sale_can_still_be_rejected()
     l.client.act(&exporter, bill, Some("cq-bank"), pledge(pb::PledgeMode::Endorsement)).await.unwrap();
     let v = l.client.bill(&bank, bill).await.unwrap();
     assert_eq!((v.endorsee.as_str(), v.pledge_mode.as_str(), v.pledge_enforced), ("cq-bank", "ENDORSEMENT", false));
-    refused(
-        &mut l,
-        "cq-bank",
-        bill,
-        Some("sg-buyer"),
-        Action::Endorse(pb::Endorse {}),
-        Code::FailedPrecondition,
-        "PLEDGED",
-    )
-    .await;
+    l.refuse("cq-bank", bill, Some("sg-buyer"), Action::Endorse(pb::Endorse {}), Code::FailedPrecondition, "PLEDGED")
+        .await;
 
     // Default: the bank enforces, then sells to a buyer by endorsement and transfer.
     l.client.act(&bank, bill, None, enforce()).await.unwrap();
-    refused(&mut l, "cq-bank", bill, None, enforce(), Code::FailedPrecondition, "ALREADY_ENFORCED").await;
+    l.refuse("cq-bank", bill, None, enforce(), Code::FailedPrecondition, "ALREADY_ENFORCED").await;
     let enforced = l.store().bill(&bill).unwrap().unwrap();
     l.client.act(&bank, bill, Some("sg-buyer"), Action::Endorse(pb::Endorse {})).await.unwrap();
     l.client.act(&bank, bill, Some("sg-buyer"), Action::Transfer(pb::Transfer {})).await.unwrap();

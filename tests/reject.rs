@@ -16,13 +16,6 @@ fn holding(l: &TestLedger, bill: BillId) -> Holding {
     l.store().bill(&bill).unwrap().unwrap().holding()
 }
 
-async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
-    let mut l = TestLedger::start().await;
-    journey_cast(&mut l).await;
-    let bill = issue_ilstc(&mut l, reference).await;
-    (l, bill)
-}
-
 #[tokio::test]
 async fn endorsement_and_transfer_to_one_party_are_rejected_together_and_the_title_returns() {
     let (mut l, bill) = ledger_with_bill("REJ-1").await;

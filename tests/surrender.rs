@@ -26,28 +26,6 @@ fn srej() -> Action {
     Action::RejectSurrender(pb::RejectSurrender { reason: "documents do not match the cargo".into() })
 }
 
-async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
-    let mut l = TestLedger::start().await;
-    journey_cast(&mut l).await;
-    let bill = issue_ilstc(&mut l, reference).await;
-    (l, bill)
-}
-
-/// Submits `action` by `who` after the bill's head, expecting the refusal.
-async fn refused(
-    l: &mut TestLedger,
-    who: &str,
-    bill: BillId,
-    to: Option<&str>,
-    action: Action,
-    code: Code,
-    reason: &str,
-) {
-    let link = l.next_link(bill).await;
-    let rec = l.title_record(&l.party(who), bill, link, to, action);
-    l.assert_refused(rec, code, reason).await;
-}
-
 #[tokio::test]
 async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_terminal() {
     let (mut l, bill) = ledger_with_bill("SUR-1").await;
@@ -70,8 +48,7 @@ async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_termina
         ("SURRENDERED", "cq-mto", "DELIVERY", "cq-machinery")
     );
     // While pending nothing else moves the bill, not even the carrier holding it.
-    refused(
-        &mut l,
+    l.refuse(
         "cq-mto",
         bill,
         Some("cq-bank"),
@@ -80,8 +57,7 @@ async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_termina
         "SURRENDER_PENDING",
     )
     .await;
-    refused(
-        &mut l,
+    l.refuse(
         "cq-machinery",
         bill,
         None,
@@ -91,15 +67,15 @@ async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_termina
     )
     .await;
     // Only the issuer decides, and a paper bill number belongs to a switch to paper only.
-    refused(&mut l, "cq-bank", bill, None, sacc(""), Code::PermissionDenied, "NOT_ISSUER").await;
-    refused(&mut l, "cq-mto", bill, None, sacc("PAPER-1"), Code::InvalidArgument, "INVALID_FIELD").await;
+    l.refuse("cq-bank", bill, None, sacc(""), Code::PermissionDenied, "NOT_ISSUER").await;
+    l.refuse("cq-mto", bill, None, sacc("PAPER-1"), Code::InvalidArgument, "INVALID_FIELD").await;
 
     l.client.act(&carrier, bill, None, sacc("")).await.unwrap();
     let v = l.client.bill(&exporter, bill).await.unwrap();
     assert_eq!((v.status.as_str(), v.surrender.as_str()), ("ACCOMPLISHED", "DELIVERY"));
     // Terminal: nothing follows, whoever signs.
-    refused(&mut l, "cq-mto", bill, None, Action::Sign(pb::Sign {}), Code::FailedPrecondition, "BILL_NOT_LIVE").await;
-    refused(&mut l, "cq-mto", bill, None, srej(), Code::FailedPrecondition, "BILL_NOT_LIVE").await;
+    l.refuse("cq-mto", bill, None, Action::Sign(pb::Sign {}), Code::FailedPrecondition, "BILL_NOT_LIVE").await;
+    l.refuse("cq-mto", bill, None, srej(), Code::FailedPrecondition, "BILL_NOT_LIVE").await;
     assert!(l.client.verify_title(&exporter, bill).await.unwrap().chain_verified);
 }
 
@@ -107,13 +83,12 @@ async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_termina
 async fn srej_returns_the_title_and_only_the_entitled_possessor_surrenders() {
     let (mut l, bill) = ledger_with_bill("SUR-2").await;
     let (exporter, bank, carrier) = (l.party("cq-machinery"), l.party("cq-bank"), l.party("cq-mto"));
-    refused(&mut l, "cq-mto", bill, None, sacc(""), Code::FailedPrecondition, "NOTHING_SURRENDERED").await;
+    l.refuse("cq-mto", bill, None, sacc(""), Code::FailedPrecondition, "NOTHING_SURRENDERED").await;
     // Endorsed to the bank but not handed over: the exporter possesses without being entitled.
     l.client.act(&exporter, bill, Some("cq-bank"), Action::EndorseToOrder(pb::EndorseToOrder {})).await.unwrap();
-    refused(&mut l, "cq-machinery", bill, Some("cq-mto"), for_delivery(), Code::PermissionDenied, "NOT_ENTITLED").await;
+    l.refuse("cq-machinery", bill, Some("cq-mto"), for_delivery(), Code::PermissionDenied, "NOT_ENTITLED").await;
     l.client.act(&exporter, bill, Some("cq-bank"), Action::Transfer(pb::Transfer {})).await.unwrap();
-    refused(
-        &mut l,
+    l.refuse(
         "cq-bank",
         bill,
         Some("cq-mto"),
@@ -130,7 +105,7 @@ async fn srej_returns_the_title_and_only_the_entitled_possessor_surrenders() {
     assert_eq!(state.holding(), before, "SREJ restores possessor and endorsee");
     let v = l.client.bill(&bank, bill).await.unwrap();
     assert_eq!((v.status.as_str(), v.surrender.as_str()), ("ISSUED", ""));
-    refused(&mut l, "cq-mto", bill, None, srej(), Code::FailedPrecondition, "NOTHING_SURRENDERED").await;
+    l.refuse("cq-mto", bill, None, srej(), Code::FailedPrecondition, "NOTHING_SURRENDERED").await;
     // The bank holds the bill again and can move it.
     l.client.act(&bank, bill, Some("sg-buyer"), Action::Endorse(pb::Endorse {})).await.unwrap();
     assert!(l.client.verify_title(&bank, bill).await.unwrap().chain_verified);
@@ -153,8 +128,7 @@ async fn switch_to_paper_records_the_paper_bill_and_ends_the_electronic_one() {
         (v.status.as_str(), v.surrender.as_str(), v.paper_bill_number.as_str(), v.successor.len()),
         ("SWITCHED_TO_PAPER", "SWTP", "CQMTO-PAPER-000187", 0)
     );
-    refused(
-        &mut l,
+    l.refuse(
         "cq-mto",
         bill,
         Some("cq-machinery"),
@@ -206,8 +180,7 @@ async fn change_of_destination_voids_the_bill_and_its_successor_cites_the_sacc()
     let v = l.client.bill(&exporter, bill).await.unwrap();
     assert_eq!((v.status.as_str(), v.surrender.as_str()), ("VOID", "COD"));
     assert_eq!(v.successor, successor.0 .0.to_vec());
-    refused(
-        &mut l,
+    l.refuse(
         "cq-mto",
         bill,
         Some("cq-machinery"),

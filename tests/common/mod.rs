@@ -186,6 +186,22 @@ impl TestLedger {
         Link::after(v.head_position, &v.head)
     }
 
+    /// Builds `who`'s `action` on `bill` after its current head, and asserts it is refused with
+    /// `code` and `reason`, changing nothing.
+    pub async fn refuse(
+        &mut self,
+        who: &str,
+        bill: BillId,
+        to: Option<&str>,
+        action: Action,
+        code: Code,
+        reason: &str,
+    ) {
+        let link = self.next_link(bill).await;
+        let rec = self.title_record(&self.party(who), bill, link, to, action);
+        self.assert_refused(rec, code, reason).await;
+    }
+
     /// Submits `rec`, asserts it is refused with `code` and `reason`, and that nothing changed.
     pub async fn assert_refused(&mut self, rec: pb::SignedRecord, code: Code, reason: &str) -> tonic::Status {
         let before = self.digest();
@@ -275,4 +291,12 @@ pub async fn issue_ilstc(l: &mut TestLedger, reference: &str) -> BillId {
     let rec = l.issue_record(&carrier, &d, pb::DocumentProfile::DcsaEbl3, "cq-machinery", "", "");
     l.client.submit(rec).await.unwrap();
     BillId::derive(&carrier.party, reference, 0)
+}
+
+/// A ledger with the journey's cast and one ILSTC bill under `reference`, issued to the exporter.
+pub async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
+    let mut l = TestLedger::start().await;
+    journey_cast(&mut l).await;
+    let bill = issue_ilstc(&mut l, reference).await;
+    (l, bill)
 }
