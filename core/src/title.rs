@@ -1,5 +1,6 @@
-//! Title rules: what ISSUE creates and how TRANSFER, ENDORSE, ENDORSE_TO_ORDER, BLANK_ENDORSE,
-//! SIGN and REJECT change a bill. Pure functions from (state, record) to new state or a typed refusal.
+//! Title rules: what ISSUE creates and how every later title action (transfer and endorsement,
+//! reject, surrender and its decision, pledge) changes a bill. Pure functions from (state, record)
+//! to new state or a typed refusal.
 //! Signature, key and head checks are done before these run (see [`crate::apply`]).
 
 use crate::bill::{BillKind, BillState, Offer, Pledge, Status, Surrender, SurrenderKind};

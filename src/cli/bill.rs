@@ -4,7 +4,7 @@ use super::output::Out;
 use super::{As, CliResult};
 use crate::client::{payload, sign, Client, Link};
 use crate::pb::{self, record_payload::Action};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::time::Timestamp;
@@ -23,6 +23,16 @@ pub fn parse_bill(s: &str) -> Result<BillId, Box<dyn std::error::Error>> {
         }
         _ => Err(format!("--bill {s}: expected a 64-hex bill id or CARRIER/REFERENCE[/AMENDMENT]").into()),
     }
+}
+
+/// Who acts on which bill: every title action's first two arguments.
+#[derive(Args, Debug)]
+pub struct OnBill {
+    #[command(flatten)]
+    actor: As,
+    /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+    #[arg(long)]
+    bill: String,
 }
 
 /// Bill commands.
@@ -62,10 +72,7 @@ pub enum BillCmd {
     /// amendment (swtp: switch to paper, cod: change of destination, swi: switch bill).
     Surrender {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The issuing carrier.
         #[arg(long)]
         to: String,
@@ -76,10 +83,7 @@ pub enum BillCmd {
     /// Pledge the bill to a bank as security (the entitled possessor).
     Pledge {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The bank.
         #[arg(long)]
         to: String,
@@ -93,19 +97,13 @@ pub enum BillCmd {
     /// Give a pledged bill back (the pledgee).
     ReleasePledge {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
     },
     /// Enforce the pledge on default (the pledgee): it may then surrender, or endorse and
     /// transfer to a buyer.
     EnforcePledge {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
@@ -113,10 +111,7 @@ pub enum BillCmd {
     /// SACC: accept the pending surrender (issuing carrier).
     AcceptSurrender {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The paper bill now in force (switch to paper only).
         #[arg(long)]
         paper_bill: Option<String>,
@@ -124,10 +119,7 @@ pub enum BillCmd {
     /// SREJ: reject the pending surrender (issuing carrier); the title before it returns.
     RejectSurrender {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
@@ -135,10 +127,7 @@ pub enum BillCmd {
     /// Name a new endorsee (with --to-order it may endorse further).
     Endorse {
         #[command(flatten)]
-        actor: As,
-        /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The new endorsee.
         #[arg(long)]
         to: String,
@@ -149,18 +138,12 @@ pub enum BillCmd {
     /// Endorse in blank: the bill then passes by possession alone.
     BlankEndorse {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
     },
     /// Transfer possession.
     Transfer {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The new possessor.
         #[arg(long)]
         to: String,
@@ -168,18 +151,12 @@ pub enum BillCmd {
     /// Confirm possession.
     Sign {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
     },
     /// Refuse the transfer or endorsement just made to you (your very next action on the bill).
     Reject {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
@@ -249,24 +226,16 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
             );
             out.receipt(&c.submit(sign(&p, &[&id])).await?);
         }
-        BillCmd::Endorse { actor, bill, to, to_order } => {
+        BillCmd::Endorse { on, to, to_order } => {
             let action =
                 if to_order { Action::EndorseToOrder(pb::EndorseToOrder {}) } else { Action::Endorse(pb::Endorse {}) };
-            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
+            act(&mut c, out, on, Some(to), action).await?
         }
-        BillCmd::BlankEndorse { actor, bill } => out.receipt(
-            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::BlankEndorse(pb::BlankEndorse {})).await?,
-        ),
-        BillCmd::Transfer { actor, bill, to } => out.receipt(
-            &c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), Action::Transfer(pb::Transfer {})).await?,
-        ),
-        BillCmd::Sign { actor, bill } => {
-            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::Sign(pb::Sign {})).await?)
-        }
-        BillCmd::Reject { actor, bill, reason } => out.receipt(
-            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::Reject(pb::Reject { reason })).await?,
-        ),
-        BillCmd::Surrender { actor, bill, to, purpose } => {
+        BillCmd::BlankEndorse { on } => act(&mut c, out, on, None, Action::BlankEndorse(pb::BlankEndorse {})).await?,
+        BillCmd::Transfer { on, to } => act(&mut c, out, on, Some(to), Action::Transfer(pb::Transfer {})).await?,
+        BillCmd::Sign { on } => act(&mut c, out, on, None, Action::Sign(pb::Sign {})).await?,
+        BillCmd::Reject { on, reason } => act(&mut c, out, on, None, Action::Reject(pb::Reject { reason })).await?,
+        BillCmd::Surrender { on, to, purpose } => {
             let reason =
                 |r: pb::AmendmentReason| Action::SurrenderForAmendment(pb::SurrenderForAmendment { reason: r as i32 });
             let action = match purpose.as_str() {
@@ -276,40 +245,39 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
                 "swi" => reason(pb::AmendmentReason::Swi),
                 p => return Err(format!("--for {p}: expected delivery, swtp, cod or swi").into()),
             };
-            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
+            act(&mut c, out, on, Some(to), action).await?
         }
-        BillCmd::Pledge { actor, bill, to, mode, loan } => {
+        BillCmd::Pledge { on, to, mode, loan } => {
             let mode = match mode.as_str() {
                 "possession" => pb::PledgeMode::Possession,
                 "endorsement" => pb::PledgeMode::Endorsement,
                 m => return Err(format!("--mode {m}: expected possession or endorsement").into()),
             };
-            let action = Action::Pledge(pb::Pledge { mode: mode as i32, loan_reference: loan });
-            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, Some(&to), action).await?);
+            act(&mut c, out, on, Some(to), Action::Pledge(pb::Pledge { mode: mode as i32, loan_reference: loan }))
+                .await?
         }
-        BillCmd::ReleasePledge { actor, bill } => out.receipt(
-            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::ReleasePledge(pb::ReleasePledge {})).await?,
-        ),
-        BillCmd::EnforcePledge { actor, bill, reason } => out.receipt(
-            &c.act(&actor.identity()?, parse_bill(&bill)?, None, Action::EnforcePledge(pb::EnforcePledge { reason }))
-                .await?,
-        ),
-        BillCmd::AcceptSurrender { actor, bill, paper_bill } => {
+        BillCmd::ReleasePledge { on } => {
+            act(&mut c, out, on, None, Action::ReleasePledge(pb::ReleasePledge {})).await?
+        }
+        BillCmd::EnforcePledge { on, reason } => {
+            act(&mut c, out, on, None, Action::EnforcePledge(pb::EnforcePledge { reason })).await?
+        }
+        BillCmd::AcceptSurrender { on, paper_bill } => {
             let action =
                 Action::AcceptSurrender(pb::AcceptSurrender { paper_bill_number: paper_bill.unwrap_or_default() });
-            out.receipt(&c.act(&actor.identity()?, parse_bill(&bill)?, None, action).await?);
+            act(&mut c, out, on, None, action).await?
         }
-        BillCmd::RejectSurrender { actor, bill, reason } => out.receipt(
-            &c.act(
-                &actor.identity()?,
-                parse_bill(&bill)?,
-                None,
-                Action::RejectSurrender(pb::RejectSurrender { reason }),
-            )
-            .await?,
-        ),
+        BillCmd::RejectSurrender { on, reason } => {
+            act(&mut c, out, on, None, Action::RejectSurrender(pb::RejectSurrender { reason })).await?
+        }
         BillCmd::Show { reader, bill } => out.bill(&c.bill(&reader.identity()?, parse_bill(&bill)?).await?),
         BillCmd::History { reader, bill } => out.records(&c.history(&reader.identity()?, parse_bill(&bill)?).await?),
     }
+    Ok(())
+}
+
+/// Signs and submits `on.actor`'s `action` on `on.bill` after its current head, and prints the receipt.
+async fn act(c: &mut Client, out: &Out, on: OnBill, to: Option<String>, action: Action) -> CliResult {
+    out.receipt(&c.act(&on.actor.identity()?, parse_bill(&on.bill)?, to.as_deref(), action).await?);
     Ok(())
 }
