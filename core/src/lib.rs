@@ -14,6 +14,8 @@
 //! - [`registry`]: parties, roles, keys and their validity by log position.
 //! - [`bill`]: a bill's title state.
 //! - [`title`]: the title rules.
+//! - [`log`]: the transparency log: RFC 9162 Merkle tree and proofs, signed notes, checkpoints,
+//!   witness cosignatures and tlog-proofs.
 //! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
 //! - [`error`]: the one error type, with status class and machine-readable reason.
 
@@ -23,6 +25,7 @@ pub mod document;
 pub mod error;
 pub mod hash;
 pub mod ids;
+pub mod log;
 pub mod record;
 pub mod registry;
 pub mod sig;
