@@ -5,6 +5,7 @@
 
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, PartyId};
+use ebl_core::sig::Signature;
 use ebl_core::time::Timestamp;
 use ebl_ledger::client::{self, payload, sign_bytes, Identity, Link};
 use ebl_ledger::pb::{self, record_payload::Action};
@@ -114,6 +115,21 @@ pub fn vectors() -> Value {
         time(),
         Action::Transfer(pb::Transfer {}),
     );
+    let transfer_hash = ebl_core::record::record_hash(&transfer.encode_to_vec());
+    let branch = id("cq-bank-sg", 3);
+    let mut by_agent = payload(
+        ORIGIN,
+        Some(bill),
+        Link { position: 3, prev: Some(transfer_hash) },
+        "cq-bank",
+        Some("sg-buyer"),
+        time(),
+        Action::EndorseToOrder(pb::EndorseToOrder {}),
+    );
+    by_agent.agent = "cq-bank-sg".into();
+    let by_agent_bytes = by_agent.encode_to_vec();
+    let bank_key = SigningKey::from_bytes(&[4; 32]);
+    let signed_by_actor = Signature::sign(&PartyId::parse("p", "cq-bank").unwrap(), &bank_key, &by_agent_bytes);
 
     let transfer_bytes = transfer.encode_to_vec();
     let sig = |b: &[u8]| sign_bytes(b.to_vec(), &[&shipper]).signatures[0].signature.clone();
@@ -144,6 +160,7 @@ pub fn vectors() -> Value {
             valid("add-key", "operator adds the trader's key; registry position 1, prev = hash of register-party", &operator, 1, &add),
             valid("endorse-to-order", "cq-machinery endorses bill CQQZ2026000001 to order of cq-bank; title position 1", &shipper, 2, &endorse),
             valid("transfer", "cq-machinery transfers possession to cq-bank; title position 2, prev = hash of endorse-to-order", &shipper, 2, &transfer),
+            valid("agent-endorse-to-order", "cq-bank-sg, agent of cq-bank under a registered delegation, endorses the bill to order of sg-buyer in cq-bank's name (actor cq-bank, agent cq-bank-sg, signed by the agent alone); title position 3, prev = hash of transfer", &branch, 3, &by_agent),
         ],
         "invalid": [
             invalid("unknown-field", "the transfer payload with field 99 (varint 1) appended, validly signed", "cq-machinery", shipper.public(), unknown.clone(), sig(&unknown), ("NON_CANONICAL_ENCODING", "")),
@@ -152,6 +169,7 @@ pub fn vectors() -> Value {
             invalid("wrong-origin", "made for another ledger, validly signed", "cq-machinery", shipper.public(), wrong_origin.clone(), sig(&wrong_origin), ("INVALID_FIELD", "origin")),
             invalid("small-order-key", "public key is the identity point (small order)", "cq-machinery", small_order, transfer_bytes.clone(), sig(&transfer_bytes), ("WEAK_KEY", "")),
             invalid("mixed-order-key", "key = a*B + T (T of order 8) and a signature that a cofactorless verify_strict alone accepts", "cq-machinery", mixed_key, transfer_bytes.clone(), mixed_sig, ("WEAK_KEY", "")),
+            invalid("agent-record-signed-by-actor", "the agent-endorse-to-order payload signed by the actor cq-bank instead of its agent", "cq-bank", bank_key.verifying_key().to_bytes().to_vec(), by_agent_bytes.clone(), signed_by_actor.sig.to_vec(), ("UNEXPECTED_SIGNER", "")),
             invalid("non-canonical-s", "the transfer's signature with S + L (malleated); verify_strict refuses", "cq-machinery", shipper.public(), transfer_bytes.clone(), malleable, ("BAD_SIGNATURE", "")),
         ],
     })

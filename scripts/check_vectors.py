@@ -58,17 +58,47 @@ SCHEMA = {
         7: ("actor", "string", "singular", None),
         8: ("recipient", "string", "singular", None),
         9: ("claimed_time", "string", "singular", None),
+        10: ("agent", "string", "singular", None),
         20: ("register_party", "message", "oneof", "RegisterParty"),
         21: ("add_key", "message", "oneof", "AddKey"),
         22: ("revoke_key", "message", "oneof", "RevokeKey"),
         23: ("rotate_key", "message", "oneof", "RotateKey"),
+        24: ("delegate", "message", "oneof", "Delegate"),
+        25: ("revoke_delegation", "message", "oneof", "RevokeDelegation"),
         30: ("issue", "message", "oneof", "Issue"),
         31: ("transfer", "message", "oneof", "Transfer"),
         32: ("endorse", "message", "oneof", "Endorse"),
         33: ("endorse_to_order", "message", "oneof", "EndorseToOrder"),
         34: ("blank_endorse", "message", "oneof", "BlankEndorse"),
         35: ("sign", "message", "oneof", "Sign"),
+        36: ("reject", "message", "oneof", "Reject"),
+        37: ("surrender_for_delivery", "message", "oneof", "SurrenderForDelivery"),
+        38: ("surrender_for_amendment", "message", "oneof", "SurrenderForAmendment"),
+        39: ("accept_surrender", "message", "oneof", "AcceptSurrender"),
+        40: ("reject_surrender", "message", "oneof", "RejectSurrender"),
+        41: ("pledge", "message", "oneof", "Pledge"),
+        42: ("release_pledge", "message", "oneof", "ReleasePledge"),
+        43: ("enforce_pledge", "message", "oneof", "EnforcePledge"),
     },
+    "Delegate": {
+        1: ("principal", "string", "singular", None),
+        2: ("agent", "string", "singular", None),
+        3: ("actions", "string", "repeated", None),
+        4: ("reference", "string", "singular", None),
+    },
+    "RevokeDelegation": {
+        1: ("principal", "string", "singular", None),
+        2: ("agent", "string", "singular", None),
+        3: ("reason", "string", "singular", None),
+    },
+    "Reject": {1: ("reason", "string", "singular", None)},
+    "SurrenderForDelivery": {},
+    "SurrenderForAmendment": {1: ("reason", "enum", "singular", None)},
+    "AcceptSurrender": {1: ("paper_bill_number", "string", "singular", None)},
+    "RejectSurrender": {1: ("reason", "string", "singular", None)},
+    "Pledge": {1: ("mode", "enum", "singular", None), 2: ("loan_reference", "string", "singular", None)},
+    "ReleasePledge": {},
+    "EnforcePledge": {1: ("reason", "string", "singular", None)},
     "RegisterParty": {
         1: ("party", "string", "singular", None),
         2: ("name", "string", "singular", None),
@@ -102,6 +132,7 @@ SCHEMA = {
         4: ("consignee", "string", "singular", None),
         5: ("endorsee", "string", "singular", None),
         6: ("issuance_manifest", "string", "singular", None),
+        7: ("amends", "bytes", "singular", None),
     },
     "Transfer": {},
     "Endorse": {},
@@ -115,12 +146,18 @@ WIRE_OF_TYPE = {"uint32": WIRE_VARINT, "uint64": WIRE_VARINT, "enum": WIRE_VARIN
                 "string": WIRE_LEN, "bytes": WIRE_LEN, "message": WIRE_LEN}
 DEFAULT_OF_TYPE = {"uint32": 0, "uint64": 0, "enum": 0, "string": "", "bytes": b""}
 
-REGISTRY_ACTIONS = {"register_party", "add_key", "revoke_key", "rotate_key"}
-RECIPIENT_ACTIONS = {"issue", "transfer", "endorse", "endorse_to_order"}
+REGISTRY_ACTIONS = {"register_party", "add_key", "revoke_key", "rotate_key", "delegate", "revoke_delegation"}
+RECIPIENT_ACTIONS = {"issue", "transfer", "endorse", "endorse_to_order", "surrender_for_delivery",
+                     "surrender_for_amendment", "pledge"}
 ACTION_NAMES = {
     "register_party": "REGISTER_PARTY", "add_key": "ADD_KEY", "revoke_key": "REVOKE_KEY",
     "rotate_key": "ROTATE_KEY", "issue": "ISSUE", "transfer": "TRANSFER", "endorse": "ENDORSE",
     "endorse_to_order": "ENDORSE_TO_ORDER", "blank_endorse": "BLANK_ENDORSE", "sign": "SIGN",
+    "delegate": "DELEGATE", "revoke_delegation": "REVOKE_DELEGATION", "reject": "REJECT",
+    "surrender_for_delivery": "SURRENDER_FOR_DELIVERY",
+    "surrender_for_amendment": "SURRENDER_FOR_AMENDMENT", "accept_surrender": "SACC",
+    "reject_surrender": "SREJ", "pledge": "PLEDGE", "release_pledge": "RELEASE_PLEDGE",
+    "enforce_pledge": "ENFORCE_PLEDGE",
 }
 
 
@@ -401,6 +438,15 @@ def action_of(fields):
         party("rotate_key.party", a.get("party", ""))
         key32("rotate_key.old_public_key", a.get("old_public_key", b""))
         key32("rotate_key.new_public_key", a.get("new_public_key", b""))
+    elif name in ("delegate", "revoke_delegation"):
+        party(f"{name}.principal", a.get("principal", ""))
+        party(f"{name}.agent", a.get("agent", ""))
+    elif name == "surrender_for_amendment":
+        if a.get("reason", 0) not in (1, 2, 3):
+            raise invalid("surrender_for_amendment.reason", f"reason {a.get('reason', 0)} is not SWTP, COD, SWI")
+    elif name == "pledge":
+        if a.get("mode", 0) not in (1, 2):
+            raise invalid("pledge.mode", f"mode {a.get('mode', 0)} is not POSSESSION, ENDORSEMENT")
     elif name == "issue":
         if a.get("profile", 0) not in (0, 1):
             raise invalid("issue.profile", f"unknown profile {a.get('profile')}")
@@ -431,6 +477,7 @@ def check_record(payload, signatures, origin):
     if prev and len(prev) != 32:
         raise invalid("prev_hash", f"must be 32 bytes, got {len(prev)}")
     actor = party("actor", g("actor", ""))
+    agent = opt_party("agent", g("agent", ""))
     recipient = opt_party("recipient", g("recipient", ""))
     check_time("claimed_time", g("claimed_time", ""))
     if not signatures:
@@ -460,8 +507,18 @@ def check_record(payload, signatures, origin):
             raise invalid("issue.issuance_manifest", "must be a compact JWS")
     if recipient == actor and act != "issue":
         raise invalid("recipient", "must differ from the actor")
-    # Signer set: exactly the required signers (the actor), each once.
-    required = [actor]
+    if agent is not None and registry:
+        raise invalid("agent", "registry records are never signed by an agent")
+    if agent is not None and agent == actor:
+        raise invalid("agent", "must differ from the actor")
+    if agent == OPERATOR:
+        raise invalid("agent", "the operator is nobody's agent")
+    # Signer set: exactly the required signers (the actor, or its agent in its place; a DELEGATE
+    # also the principal), each once.
+    if act == "delegate":
+        required = [actor, party("delegate.principal", body.get("principal", ""))]
+    else:
+        required = [agent if agent is not None else actor]
     for i, (sp, _, _) in enumerate(signatures):
         if sp not in required:
             raise Refusal("UNEXPECTED_SIGNER", "", f"signatures[{i}]: {sp!r} has no part in it")

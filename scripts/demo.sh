@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job from a fresh machine: installs what is missing, builds, initialises a ledger on a
 # fresh data folder, starts ebld, and walks the title part of reference journey 1 (rail-sea
-# Chongqing -> Qinzhou -> Singapore, financed by a letter of credit) with the ebl CLI.
+# Chongqing -> Qinzhou -> Singapore, financed by a letter of credit) with the ebl CLI, the
+# surrender accepted at Singapore by the operator's agent.
 #   scripts/demo.sh           walk the journey, then stop the server
 #   scripts/demo.sh --serve   walk the journey, then keep serving until Ctrl-C
 set -euo pipefail
@@ -13,6 +14,11 @@ register cq-mto CARRIER "Chongqing Land-Sea Multimodal Transport Co." 3003000CQM
 register cq-machinery TRADER "Chongqing Machinery Export Co., Ltd." 5493001KJTIIGC8Y1R12
 register cq-bank BANK "Bank of Chongqing, Trade Finance" 3003000CQBANK000003
 register sg-buyer TRADER "Straits Heavy Equipment Pte. Ltd." 5493000SGBUY0000004
+register sg-agency CARRIER "Lion City Shipping Agency Pte. Ltd." 5493000SGAGENCY00005
+
+step "cq-mto appoints its Singapore agent to decide surrenders at the port of discharge (both sign)"
+ebl operator delegate "${OP[@]}" --principal cq-mto --principal-key "$DEMO/keys/cq-mto.key" \
+  --agent sg-agency --actions SACC,SREJ --reference "agency agreement SG-2026-14"
 
 BILL="cq-mto/CLSC25CKGSIN000187"
 step "cq-mto issues a to-order bill (rail CNCKG -> CNQZH, sea CNQZH -> SGSIN) to the exporter"
@@ -33,9 +39,10 @@ ebl bill transfer $(as cq-bank) --bill "$BILL" --to sg-buyer
 step "the exporter, divested, can no longer move the bill"
 refused NOT_POSSESSOR bill transfer $(as cq-machinery) --bill "$BILL" --to cq-bank
 
-step "in Singapore the buyer surrenders the bill for delivery; the operator accepts"
+step "in Singapore the buyer surrenders the bill for delivery; the operator's agent accepts for it"
 ebl bill surrender $(as sg-buyer) --bill "$BILL" --to cq-mto --for delivery
-ebl bill accept-surrender $(as cq-mto) --bill "$BILL"
+refused OUTSIDE_DELEGATION bill transfer $(as sg-agency) --on-behalf-of cq-mto --bill "$BILL" --to cq-bank
+ebl bill accept-surrender $(as sg-agency) --on-behalf-of cq-mto --bill "$BILL"
 
 step "history of the bill"
 ebl bill history $(as sg-buyer) --bill "$BILL"

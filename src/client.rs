@@ -72,6 +72,7 @@ pub fn payload(
         actor: actor.into(),
         recipient: recipient.unwrap_or_default().into(),
         claimed_time: time.to_rfc3339(),
+        agent: String::new(),
         action: Some(action),
     }
 }
@@ -224,6 +225,37 @@ impl Client {
         let p = payload(self.origin(), Some(bill), link, actor.party.as_str(), recipient, Timestamp::now(), action);
         self.submit(sign(&p, &[actor])).await
     }
+
+    /// As [`Client::act`], but `agent` signs on behalf of `principal` under a delegation.
+    pub async fn act_for(
+        &mut self,
+        agent: &Identity,
+        principal: &str,
+        bill: BillId,
+        recipient: Option<&str>,
+        action: Action,
+    ) -> Result<pb::Receipt, Status> {
+        let view = self.bill(agent, bill).await?;
+        let link = Link::after(view.head_position, &view.head);
+        let mut p = payload(self.origin(), Some(bill), link, principal, recipient, Timestamp::now(), action);
+        p.agent = agent.party.to_string();
+        self.submit(sign(&p, &[agent])).await
+    }
+
+    /// Registers a delegation from `principal` to `agent`, signed by the operator and the principal.
+    pub async fn delegate(
+        &mut self,
+        operator: &Identity,
+        principal: &Identity,
+        agent: &str,
+        actions: &[&str],
+        reference: &str,
+    ) -> Result<pb::Receipt, Status> {
+        let link = self.registry_link().await?;
+        let action = delegate(principal.party.as_str(), agent, actions, reference);
+        let p = payload(self.origin(), None, link, ebl_core::ids::OPERATOR, None, Timestamp::now(), action);
+        self.submit(sign(&p, &[operator, principal])).await
+    }
 }
 
 async fn collect(mut s: tonic::Streaming<pb::StoredRecord>) -> Result<Vec<pb::StoredRecord>, Status> {
@@ -254,4 +286,23 @@ pub fn register_party(
 /// An ADD_KEY action.
 pub fn add_key(party: &str, public_key: Vec<u8>) -> Action {
     Action::AddKey(pb::AddKey { party: party.into(), public_key })
+}
+
+/// A DELEGATE action: `principal` lets `agent` sign `actions` on its behalf.
+pub fn delegate(principal: &str, agent: &str, actions: &[&str], reference: &str) -> Action {
+    Action::Delegate(pb::Delegate {
+        principal: principal.into(),
+        agent: agent.into(),
+        actions: actions.iter().map(|s| s.to_string()).collect(),
+        reference: reference.into(),
+    })
+}
+
+/// A REVOKE_DELEGATION action.
+pub fn revoke_delegation(principal: &str, agent: &str, reason: &str) -> Action {
+    Action::RevokeDelegation(pb::RevokeDelegation {
+        principal: principal.into(),
+        agent: agent.into(),
+        reason: reason.into(),
+    })
 }

@@ -7,6 +7,7 @@ use crate::store::Store;
 use crate::wire::payload::decode_record;
 use ebl_core::apply::{apply, check_content, Stamp, View};
 use ebl_core::bill::BillState;
+use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::record::record_hash;
@@ -49,6 +50,10 @@ impl View for ReplayView<'_> {
     }
     fn registry_head(&self) -> Option<(u64, Hash32)> {
         None
+    }
+    /// As stored: every grant keeps its life by log position, judged at the record's own.
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
+        self.store.delegation(principal, agent).unwrap_or_default()
     }
 }
 

@@ -253,23 +253,38 @@ async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledge
     assert_eq!(ledger.store().next_seq().unwrap(), 1);
 }
 
-#[test]
-fn reference_journeys_2_to_5_run_with_the_cli() {
-    // scripts/journeys.sh walks them against its own ebld and stops with FAILED at the first step
-    // that does not go as the journey says.
+/// Runs a script of `scripts/` against its own ebld (on a free port, in a temporary folder) with
+/// the binaries under test; returns its output, after asserting it succeeded. The scripts stop
+/// with FAILED at the first step that does not go as the journey says.
+fn run_script(name: &str) -> String {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebl")).parent().unwrap().to_path_buf();
     assert!(bin.join("ebld").exists());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/journeys.sh"))
+        .arg(format!("{}/scripts/{name}", env!("CARGO_MANIFEST_DIR")))
         .env("EBL_BIN", &bin)
-        .env("EBL_DEMO_DIR", dir.path().join("journeys"))
+        .env("EBL_DEMO_DIR", dir.path().join("run"))
         .env("EBL_DEMO_PORT", "0")
         .env_remove("EBL_SERVER")
         .output()
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn reference_journey_1_runs_with_the_cli_and_the_carriers_agent_accepts_the_surrender() {
+    let text = run_script("demo.sh");
+    assert!(text.contains("demo done"), "{text}");
+    for seen in ["NOT_POSSESSOR", "OUTSIDE_DELEGATION", "SACC", "by cq-mto (signed by its agent sg-agency)"] {
+        assert!(text.contains(seen), "{seen} missing from the demo's output:\n{text}");
+    }
+}
+
+#[test]
+fn reference_journeys_2_to_5_run_with_the_cli() {
+    let text = run_script("journeys.sh");
     assert!(text.contains("journeys 2-5 done"), "{text}");
     for seen in [
         "PLEDGED",

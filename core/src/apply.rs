@@ -6,6 +6,7 @@
 //! same state on any machine.
 
 use crate::bill::BillState;
+use crate::delegation::{self, Grant, Grants};
 use crate::document::{self, Document};
 use crate::error::{AuthFailure, Result, RuleError};
 use crate::hash::Hash32;
@@ -26,6 +27,8 @@ pub trait View {
     fn bill(&self, id: &BillId) -> Option<BillState>;
     /// The registry chain's head: (position, hash).
     fn registry_head(&self) -> Option<(u64, Hash32)>;
+    /// Every grant `principal` made to `agent` (empty when none).
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants;
 }
 
 /// A record that passed every order-free check.
@@ -63,6 +66,8 @@ pub enum Effect {
     Bill(Box<BillState>),
     /// Move the registry chain's head.
     RegistryHead(u64, Hash32),
+    /// Replace the grants of a principal to an agent.
+    Delegation(PartyId, PartyId, Grants),
 }
 
 /// Order-free checks: [`check_content`], then each signature strictly, once, on arrival.
@@ -224,6 +229,25 @@ fn apply_registry(view: &impl View, rec: &Checked, stamp: Stamp) -> Result<Vec<E
             out.push(revoke(party, old, "rotate_key.old")?);
             out.push(new_key(party, new, "rotate_key.new")?);
         }
+        Action::Delegate(d) => {
+            let existing = view.delegation(&d.principal, &d.agent);
+            let (principal, agent) = (view.party(&d.principal), view.party(&d.agent));
+            delegation::check_grant(d, principal.as_ref(), agent.as_ref(), &existing)?;
+            let mut grants = existing;
+            grants.0.push(Grant {
+                actions: d.actions.clone(),
+                reference: d.reference.clone(),
+                added_at: stamp.seq,
+                revoked_at: None,
+            });
+            out.push(Effect::Delegation(d.principal.clone(), d.agent.clone(), grants));
+        }
+        Action::RevokeDelegation { principal, agent, .. } => {
+            party_of(principal, "revoke_delegation.principal")?;
+            party_of(agent, "revoke_delegation.agent")?;
+            let grants = delegation::revoke(principal, agent, &view.delegation(principal, agent), stamp.seq)?;
+            out.push(Effect::Delegation(principal.clone(), agent.clone(), grants));
+        }
         other => return Err(RuleError::invalid("action", format!("{} is not a registry action", other.name()))),
     }
     Ok(out)
@@ -234,6 +258,10 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
     let actor = view
         .party(&p.actor)
         .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
+    if let Some(agent) = &p.agent {
+        let grants = view.delegation(&p.actor, agent);
+        delegation::authorise(&p.actor, agent, &grants, p.action.name(), stamp.seq)?;
+    }
     let recipient = match &p.recipient {
         Some(r) => Some(
             view.party(r).ok_or_else(|| RuleError::invalid("recipient", format!("party '{r}' is not registered")))?,

@@ -12,6 +12,7 @@
 //! - [`document`]: DCSA eBL 3.0 transport documents, validation and RFC 8785 checksum.
 //! - [`record`]: the checked payload of a record, its hash and its signers.
 //! - [`registry`]: parties, roles, keys and their validity by log position.
+//! - [`delegation`]: agents signing title actions for a principal, and their grants.
 //! - [`bill`]: a bill's title state.
 //! - [`title`]: the title rules.
 //! - [`log`]: the transparency log: RFC 9162 Merkle tree and proofs, signed notes, checkpoints,
@@ -21,6 +22,7 @@
 
 pub mod apply;
 pub mod bill;
+pub mod delegation;
 pub mod document;
 pub mod error;
 pub mod hash;

@@ -32,8 +32,10 @@ pub struct Payload {
     pub position: u64,
     /// Hash of the chain's previous record (`None` exactly when `position == 0`).
     pub prev: Option<Hash32>,
-    /// The party that acts.
+    /// The party that acts: in whose name the record is, whose title rights it uses.
     pub actor: PartyId,
+    /// The party that signs for the actor under a registered delegation (`None`: the actor signs).
+    pub agent: Option<PartyId>,
     /// The party the action is addressed to, where it has one.
     pub recipient: Option<PartyId>,
     /// When the actor says it acted.
@@ -123,6 +125,17 @@ pub enum Action {
         /// Why (free text, stored).
         reason: String,
     },
+    /// Operator registers a delegation; the principal co-signs.
+    Delegate(crate::delegation::Delegation),
+    /// Operator ends a delegation.
+    RevokeDelegation {
+        /// The party that had delegated.
+        principal: PartyId,
+        /// Its agent.
+        agent: PartyId,
+        /// Why (free text, stored).
+        reason: String,
+    },
     /// Operator replaces a key by another in one record.
     RotateKey {
         /// Owner.
@@ -187,6 +200,8 @@ impl Action {
             Action::AddKey { .. } => "ADD_KEY",
             Action::RevokeKey { .. } => "REVOKE_KEY",
             Action::RotateKey { .. } => "ROTATE_KEY",
+            Action::Delegate(_) => "DELEGATE",
+            Action::RevokeDelegation { .. } => "REVOKE_DELEGATION",
             Action::Issue(_) => "ISSUE",
             Action::Transfer => "TRANSFER",
             Action::Endorse => "ENDORSE",
@@ -208,7 +223,12 @@ impl Action {
     pub fn is_registry(&self) -> bool {
         matches!(
             self,
-            Action::RegisterParty(_) | Action::AddKey { .. } | Action::RevokeKey { .. } | Action::RotateKey { .. }
+            Action::RegisterParty(_)
+                | Action::AddKey { .. }
+                | Action::RevokeKey { .. }
+                | Action::RotateKey { .. }
+                | Action::Delegate(_)
+                | Action::RevokeDelegation { .. }
         )
     }
 
@@ -257,6 +277,19 @@ impl Payload {
         if registry_chain && self.actor.as_str() != crate::ids::OPERATOR {
             return Err(RuleError::invalid("actor", "registry records are made by the operator"));
         }
+        match &self.agent {
+            Some(_) if registry_chain => {
+                return Err(RuleError::invalid(
+                    "agent",
+                    "registry records are signed by the operator, never by an agent",
+                ))
+            }
+            Some(a) if a == &self.actor => return Err(RuleError::invalid("agent", "must differ from the actor")),
+            Some(a) if a.as_str() == crate::ids::OPERATOR => {
+                return Err(RuleError::invalid("agent", "the operator is nobody's agent"))
+            }
+            _ => {}
+        }
         if let Action::Issue(i) = &self.action {
             if let Some(jws) = &i.issuance_manifest {
                 let parts: Vec<&str> = jws.split('.').collect();
@@ -275,8 +308,13 @@ impl Payload {
         Ok(())
     }
 
-    /// The parties whose signatures the record needs: exactly these, no more.
+    /// The parties whose signatures the record needs: exactly these, no more. The actor, or its
+    /// agent in its place; a DELEGATE also needs the principal, who grants it.
     pub fn required_signers(&self) -> Vec<PartyId> {
-        vec![self.actor.clone()]
+        match (&self.action, &self.agent) {
+            (Action::Delegate(d), _) => vec![self.actor.clone(), d.principal.clone()],
+            (_, Some(agent)) => vec![agent.clone()],
+            (_, None) => vec![self.actor.clone()],
+        }
     }
 }

@@ -87,7 +87,7 @@ pub fn issue(
     };
     let recipient = p.recipient.clone().expect("shape checked: ISSUE has a recipient");
     let mut parties_seen: std::collections::BTreeSet<PartyId> = [actor.clone(), recipient.clone()].into();
-    parties_seen.extend(body.consignee.iter().chain(body.endorsee.iter()).cloned());
+    parties_seen.extend(body.consignee.iter().chain(body.endorsee.iter()).chain(p.agent.iter()).cloned());
     Ok(BillState {
         id,
         issuer: actor.clone(),
@@ -340,7 +340,7 @@ fn check_pledge_allows(bill: &BillState, p: &Payload) -> Result<()> {
 fn advance(bill: &BillState, mut next: BillState, p: &Payload, hash: Hash32, seq: u64) -> BillState {
     next.offer = offer_after(bill, p);
     next.parties.insert(p.actor.clone());
-    next.parties.extend(p.recipient.iter().cloned());
+    next.parties.extend(p.recipient.iter().chain(p.agent.iter()).cloned());
     next.head = hash;
     next.head_position = p.position;
     next.head_seq = seq;

@@ -43,6 +43,7 @@ fn payload(
         chain,
         position: link.position,
         prev: link.prev,
+        agent: None,
         actor: pid(actor),
         recipient: recipient.map(pid),
         claimed_time: t,

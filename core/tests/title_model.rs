@@ -2,11 +2,14 @@
 //! a small reference model of the rules written here from docs/title-rules.md, independently of
 //! `title.rs`. They must agree on every accept or refuse (with its reason) and on every resulting
 //! title; after every step the bill has exactly one controller, nothing follows a terminal record,
-//! and at the end replaying the accepted records from scratch gives the same state.
+//! and at the end replaying the accepted records from scratch gives the same state. Some steps
+//! are signed by an agent for the party that acts, under fixed delegations: the model decides
+//! those from the delegation's scope first, then as the principal's own act.
 mod mem;
 
 use ebl_core::apply::{prepare, Checked};
 use ebl_core::bill::BillState;
+use ebl_core::delegation::{Grant, Grants};
 use ebl_core::document::Profile;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
@@ -21,8 +24,16 @@ use proptest::test_runner::{Config, TestRunner};
 use std::collections::BTreeMap;
 
 const ORIGIN: &str = "model.test/ebl";
-const PARTIES: [(&str, Role); 5] =
-    [("carrier", Role::Carrier), ("a", Role::Trader), ("b", Role::Trader), ("bank", Role::Bank), ("bank2", Role::Bank)];
+const PARTIES: [(&str, Role); 6] = [
+    ("carrier", Role::Carrier),
+    ("a", Role::Trader),
+    ("b", Role::Trader),
+    ("bank", Role::Bank),
+    ("bank2", Role::Bank),
+    ("agt", Role::Trader),
+];
+/// What each principal lets the agent `agt` sign for it; the others delegate nothing.
+const GRANTS: [(&str, &[&str]); 3] = [("carrier", &["SACC", "SREJ"]), ("bank", &["ALL"]), ("a", &["SIGN", "TRANSFER"])];
 const T: Timestamp = Timestamp(1_800_000_000_000);
 
 fn pid(s: &str) -> PartyId {
@@ -257,6 +268,18 @@ impl Model {
         Ok(n)
     }
 
+    /// The model's answer for a step that `agt` signs on `actor`'s behalf.
+    fn step_by_agent(&self, actor: &'static str, act: Act, to: Option<&'static str>) -> Result<Model, &'static str> {
+        if to == Some(actor) || actor == "agt" {
+            return Err("INVALID_FIELD");
+        }
+        let Some((_, scope)) = GRANTS.iter().find(|(p, _)| *p == actor) else { return Err("NOT_AGENT") };
+        if !scope.iter().any(|a| *a == act.name() || *a == "ALL") {
+            return Err("OUTSIDE_DELEGATION");
+        }
+        self.step(actor, act, to)
+    }
+
     fn agrees_with(&self, b: &BillState) -> bool {
         b.possessor.as_str() == self.hold.possessor
             && b.endorsee.as_ref().map(|e| e.as_str()) == self.hold.endorsee
@@ -308,6 +331,15 @@ impl World {
                 KeyRecord { party: pid(name), added_at: 0, revoked_at: None },
             );
         }
+        for (principal, actions) in GRANTS {
+            let grant = Grant {
+                actions: actions.iter().map(|a| a.to_string()).collect(),
+                reference: String::new(),
+                added_at: 0,
+                revoked_at: None,
+            };
+            mem.delegations.insert((pid(principal), pid("agt")), Grants(vec![grant]));
+        }
         mem.seq = 1;
         let operator = PublicKey(key(9).verifying_key().to_bytes());
         let issue = Issue {
@@ -326,6 +358,7 @@ impl World {
             chain: ChainId::Title(bill),
             position: 0,
             prev: None,
+            agent: None,
             actor: pid("carrier"),
             recipient: Some(pid("a")),
             claimed_time: T,
@@ -340,7 +373,7 @@ impl World {
         &self.mem.bills[&self.bill]
     }
 
-    fn submit(&mut self, actor: &str, act: Act, to: Option<&str>) -> Result<(), &'static str> {
+    fn submit(&mut self, actor: &str, act: Act, to: Option<&str>, by_agent: bool) -> Result<(), &'static str> {
         let action = match act {
             Act::Transfer => Action::Transfer,
             Act::Endorse => Action::Endorse,
@@ -365,12 +398,13 @@ impl World {
             chain: ChainId::Title(self.bill),
             position: self.head.0 + 1,
             prev: Some(self.head.1),
+            agent: by_agent.then(|| pid("agt")),
             actor: pid(actor),
             recipient: to.map(pid),
             claimed_time: T,
             action,
         };
-        let c = sign(p, actor).map_err(|e| e.reason())?;
+        let c = sign(p, if by_agent { "agt" } else { actor }).map_err(|e| e.reason())?;
         self.mem.run(&c, &self.operator, T).map_err(|e| e.reason())?;
         self.head = (self.head.0 + 1, c.hash);
         self.accepted.push(c);
@@ -407,13 +441,16 @@ impl DocOf for Checked {
 /// common.
 #[derive(Clone, Debug)]
 struct Step {
+    /// 0: signed by the agent `agt` for the actor; 1: by the agent if the actor delegated to it.
+    agent: u8,
     actor: u8,
     act: u8,
     to: u8,
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
-    prop::collection::vec((0u8..12, 0u8..22, 0u8..8).prop_map(|(actor, act, to)| Step { actor, act, to }), 1..25)
+    let step = (0u8..8, 0u8..12, 0u8..22, 0u8..8).prop_map(|(agent, actor, act, to)| Step { agent, actor, act, to });
+    prop::collection::vec(step, 1..25)
 }
 
 /// A step the rules may well accept, chosen with the model's view of the state: this only steers
@@ -501,8 +538,9 @@ fn core_and_reference_model_agree_on_random_histories() {
             let mut ended = false;
             for s in &steps {
                 let (actor, act, to) = resolve(&model, s);
-                let expected = model.step(actor, act, to);
-                let got = world.submit(actor, act, to);
+                let by_agent = s.agent == 0 || (s.agent == 1 && GRANTS.iter().any(|(p, _)| *p == actor));
+                let expected = if by_agent { model.step_by_agent(actor, act, to) } else { model.step(actor, act, to) };
+                let got = world.submit(actor, act, to, by_agent);
                 let mut t = tally.borrow_mut();
                 t.0 += 1;
                 match (&expected, got) {
@@ -510,6 +548,9 @@ fn core_and_reference_model_agree_on_random_histories() {
                         prop_assert!(!ended, "a record was accepted after a terminal one");
                         t.1 += 1;
                         *t.2.entry(act.name()).or_default() += 1;
+                        if by_agent {
+                            *t.2.entry("(signed by an agent)").or_default() += 1;
+                        }
                         model = next.clone();
                         prop_assert!(
                             model.agrees_with(world.state()),
@@ -517,7 +558,12 @@ fn core_and_reference_model_agree_on_random_histories() {
                             world.state()
                         );
                     }
-                    (Err(want), Err(got)) => prop_assert_eq!(*want, got, "{} {:?} -> {:?}", actor, act, to),
+                    (Err(want), Err(got)) => {
+                        if matches!(got, "NOT_AGENT" | "OUTSIDE_DELEGATION") {
+                            *t.2.entry(got).or_default() += 1;
+                        }
+                        prop_assert_eq!(*want, got, "{} {:?} -> {:?} (by agent: {})", actor, act, to, by_agent)
+                    }
                     (want, got) => prop_assert!(false, "{actor} {act:?} -> {to:?}: model {want:?}, core {got:?}"),
                 }
                 // One controller, registered, at every step; a former possessor's moves were
@@ -552,8 +598,11 @@ fn core_and_reference_model_agree_on_random_histories() {
         "PLEDGE",
         "RELEASE_PLEDGE",
         "ENFORCE_PLEDGE",
+        "(signed by an agent)",
+        "NOT_AGENT",
+        "OUTSIDE_DELEGATION",
     ] {
         let n = per_action.get(act).copied().unwrap_or(0);
-        assert!(n >= floor, "{act} accepted only {n} times");
+        assert!(n >= floor, "{act}: only {n} times");
     }
 }

@@ -8,7 +8,7 @@ use crate::store::Store;
 use crate::wire::read::decode_read;
 use ebl_core::bill::BillState;
 use ebl_core::error::AuthFailure;
-use ebl_core::ids::OPERATOR;
+use ebl_core::ids::{PartyId, OPERATOR};
 use ebl_core::registry::{Party, Role};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::{Timestamp, READ_WINDOW};
@@ -26,15 +26,25 @@ pub enum Reader {
 }
 
 impl Reader {
-    /// Whether this reader may see `bill`.
-    pub fn can_see(&self, bill: &BillState) -> bool {
+    /// Whether this reader may see `bill`. `acts_for(principal)` says whether the reader holds a
+    /// delegation in force from `principal`: an agent sees what its principals see, so that it
+    /// can build its records, for as long as its delegation lasts.
+    pub fn can_see(&self, bill: &BillState, acts_for: impl Fn(&PartyId) -> bool) -> bool {
         match self {
             Reader::Operator => true,
             Reader::Party(p) => match p.registration.role {
                 Role::Auditor => true,
                 Role::Customs => bill.locations.iter().any(|l| p.covers(l)),
-                _ => bill.parties.contains(&p.registration.party),
+                _ => bill.parties.contains(&p.registration.party) || bill.parties.iter().any(acts_for),
             },
+        }
+    }
+
+    /// The reader's party id (`operator` for the operator).
+    pub fn party(&self) -> PartyId {
+        match self {
+            Reader::Operator => PartyId::operator(),
+            Reader::Party(p) => p.registration.party.clone(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_
 use crate::writer::WriterHandle;
 use auth::{authenticate, Reader, ReplayCache};
 use ebl_core::apply::{prepare, Checked};
-use ebl_core::ids::{BillId, ChainId};
+use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
 use ebl_core::RuleError;
@@ -99,8 +99,12 @@ impl LedgerService {
 /// Loads a bill the reader may see; anything else is NOT_FOUND, exactly like a missing bill.
 fn visible_bill(shared: &Shared, reader: &Reader, bill_id: &[u8]) -> Result<ebl_core::bill::BillState, LedgerError> {
     let id = BillId(hash32("bill_id", bill_id)?);
+    let me = reader.party();
+    // A failed lookup hides the bill rather than erroring: NOT_FOUND must not leak existence.
+    let acts_for =
+        |principal: &PartyId| shared.store.delegation(principal, &me).map(|g| g.current().is_some()).unwrap_or(false);
     match shared.store.bill(&id)? {
-        Some(b) if reader.can_see(&b) => Ok(b),
+        Some(b) if reader.can_see(&b, acts_for) => Ok(b),
         _ => Err(RuleError::NotFound { what: format!("bill {id}") }.into()),
     }
 }

@@ -33,6 +33,10 @@ pub struct OnBill {
     /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
     #[arg(long)]
     bill: String,
+    /// Sign as an agent for this party (under a delegation registered by the operator): the
+    /// record is this party's act, signed by --as.
+    #[arg(long)]
+    on_behalf_of: Option<String>,
 }
 
 /// Bill commands.
@@ -276,8 +280,14 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
     Ok(())
 }
 
-/// Signs and submits `on.actor`'s `action` on `on.bill` after its current head, and prints the receipt.
+/// Signs and submits `on.actor`'s `action` on `on.bill` after its current head (as agent of
+/// `on.on_behalf_of` where given), and prints the receipt.
 async fn act(c: &mut Client, out: &Out, on: OnBill, to: Option<String>, action: Action) -> CliResult {
-    out.receipt(&c.act(&on.actor.identity()?, parse_bill(&on.bill)?, to.as_deref(), action).await?);
+    let (signer, bill) = (on.actor.identity()?, parse_bill(&on.bill)?);
+    let receipt = match &on.on_behalf_of {
+        Some(principal) => c.act_for(&signer, principal, bill, to.as_deref(), action).await?,
+        None => c.act(&signer, bill, to.as_deref(), action).await?,
+    };
+    out.receipt(&receipt);
     Ok(())
 }

@@ -80,6 +80,41 @@ pub enum OperatorCmd {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Register that a principal lets an agent sign title actions on its behalf; the principal
+    /// co-signs the record (its key is needed here too).
+    Delegate {
+        #[command(flatten)]
+        signing: Signing,
+        /// The party that delegates.
+        #[arg(long)]
+        principal: String,
+        /// The principal's secret key file (it co-signs).
+        #[arg(long)]
+        principal_key: PathBuf,
+        /// The party that will sign on its behalf.
+        #[arg(long)]
+        agent: String,
+        /// Action names the agent may sign, comma-separated (e.g. SACC,SREJ), or ALL.
+        #[arg(long, value_delimiter = ',')]
+        actions: Vec<String>,
+        /// The mandate it rests on (power of attorney, agency agreement).
+        #[arg(long, default_value = "")]
+        reference: String,
+    },
+    /// End a delegation.
+    RevokeDelegation {
+        #[command(flatten)]
+        signing: Signing,
+        /// The party that had delegated.
+        #[arg(long)]
+        principal: String,
+        /// Its agent.
+        #[arg(long)]
+        agent: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Replace a party's key by another in one record.
     RotateKey {
         #[command(flatten)]
@@ -117,7 +152,17 @@ fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
 /// Runs an operator command.
 pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
     let key = |s: &str| -> Result<Vec<u8>, Box<dyn std::error::Error>> { Ok(read_public_key(s)?.0.to_vec()) };
+    let mut cosigners = vec![];
     let (signing, action) = match cmd {
+        OperatorCmd::Delegate { signing, principal, principal_key, agent, actions, reference } => {
+            let party = ebl_core::ids::PartyId::parse("--principal", &principal)?;
+            cosigners.push(Identity { party, key: super::keys::load(&principal_key)? });
+            let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+            (signing, client::delegate(&principal, &agent, &actions, &reference))
+        }
+        OperatorCmd::RevokeDelegation { signing, principal, agent, reason } => {
+            (signing, client::revoke_delegation(&principal, &agent, &reason))
+        }
         OperatorCmd::RegisterParty { signing, party, name, role: r, jurisdiction, code: codes } => {
             let codes = codes.iter().map(|c| code(c)).collect::<Result<_, _>>()?;
             let j: Vec<&str> = jurisdiction.iter().map(String::as_str).collect();
@@ -153,8 +198,8 @@ pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
             (link, c.origin().to_string(), Some(c))
         }
     };
-    let rec =
-        sign(&payload(&origin, None, link, ebl_core::ids::OPERATOR, None, Timestamp::now(), action), &[&operator]);
+    let signers: Vec<&Identity> = std::iter::once(&operator).chain(&cosigners).collect();
+    let rec = sign(&payload(&origin, None, link, ebl_core::ids::OPERATOR, None, Timestamp::now(), action), &signers);
     if let Some(path) = signing.out {
         std::fs::write(&path, prost::Message::encode_to_vec(&rec)).map_err(|e| format!("{}: {e}", path.display()))?;
         out.line(&format!("signed registry record written to {}", path.display()));

@@ -135,11 +135,16 @@ impl Out {
                 .iter()
                 .map(|i| {
                     format!(
-                        "#{} {} {} by {}{} at {}",
+                        "#{} {} {} by {}{}{} at {}",
                         i["position"],
                         i["action"].as_str().unwrap_or(""),
                         i["record_hash"].as_str().unwrap_or(""),
                         i["actor"].as_str().unwrap_or(""),
+                        i["agent"]
+                            .as_str()
+                            .filter(|s| !s.is_empty())
+                            .map(|s| format!(" (signed by its agent {s})"))
+                            .unwrap_or_default(),
                         i["recipient"]
                             .as_str()
                             .filter(|s| !s.is_empty())
@@ -160,6 +165,7 @@ pub fn record_json(r: &pb::StoredRecord) -> Value {
     if let Some(rec) = &r.record {
         if let Ok(p) = <pb::RecordPayload as prost::Message>::decode(rec.payload.as_slice()) {
             v["actor"] = json!(p.actor);
+            v["agent"] = json!(p.agent);
             v["recipient"] = json!(p.recipient);
             v["claimed_time"] = json!(p.claimed_time);
         }

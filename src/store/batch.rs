@@ -43,6 +43,9 @@ impl<'a> Batch<'a> {
         match e {
             Effect::Party(p) => self.put_json(CF_PARTIES, p.registration.party.as_str().as_bytes(), p),
             Effect::Key(k, rec) => self.put_json(CF_KEYS, &k.0, rec),
+            Effect::Delegation(principal, agent, grants) => {
+                self.put_json(CF_DELEGATIONS, &delegation_key(principal.as_str(), agent.as_str()), grants)
+            }
             Effect::RegistryHead(pos, h) => self.meta(Meta::RegistryHead, &[&pos.to_be_bytes()[..], &h.0].concat()),
             Effect::Bill(b) => {
                 self.put_json(CF_BILLS, &b.id.0 .0, b);

@@ -17,13 +17,16 @@ pub const CF_BILLS: &str = "bills";
 pub const CF_PARTIES: &str = "parties";
 /// Public key -> `KeyRecord` (JSON).
 pub const CF_KEYS: &str = "keys";
+/// Principal party id ++ 0x00 ++ agent party id -> `Grants` (JSON): every delegation between them.
+pub const CF_DELEGATIONS: &str = "delegations";
 /// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `c` container bill -> empty.
 pub const CF_INDEX: &str = "index";
 /// Typed metadata keys, see [`Meta`].
 pub const CF_META: &str = "meta";
 
 /// Every column family, in the order the ledger digest walks them.
-pub const ALL_CFS: [&str; 8] = [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_PARTIES, CF_KEYS, CF_INDEX, CF_META];
+pub const ALL_CFS: [&str; 9] =
+    [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_PARTIES, CF_KEYS, CF_DELEGATIONS, CF_INDEX, CF_META];
 
 /// Metadata keys.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +75,11 @@ pub fn chain_prefix(chain: &ChainId) -> Vec<u8> {
 /// Key of one chain position.
 pub fn chain_key(chain: &ChainId, position: u64) -> Vec<u8> {
     [chain_prefix(chain), position.to_be_bytes().to_vec()].concat()
+}
+
+/// Key of the delegations from `principal` to `agent` (party ids never contain 0x00).
+pub fn delegation_key(principal: &str, agent: &str) -> Vec<u8> {
+    [principal.as_bytes(), &[0], agent.as_bytes()].concat()
 }
 
 /// Index key: party -> bill.

@@ -8,6 +8,7 @@ pub mod overlay;
 
 use crate::pb;
 use ebl_core::bill::BillState;
+use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
@@ -118,6 +119,11 @@ impl Store {
     /// A key.
     pub fn key(&self, k: &PublicKey) -> Result<Option<KeyRecord>, StoreError> {
         self.get_json(CF_KEYS, &k.0)
+    }
+
+    /// Every delegation `principal` made to `agent`.
+    pub fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Result<Grants, StoreError> {
+        Ok(self.get_json(CF_DELEGATIONS, &delegation_key(principal.as_str(), agent.as_str()))?.unwrap_or_default())
     }
 
     /// The sequence numbers of a chain's records from `from` on, in chain order.

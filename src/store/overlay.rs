@@ -4,6 +4,7 @@
 use super::{Store, StoreError};
 use ebl_core::apply::{Effect, View};
 use ebl_core::bill::BillState;
+use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
@@ -18,6 +19,7 @@ pub struct Overlay<'a> {
     keys: HashMap<PublicKey, KeyRecord>,
     bills: HashMap<BillId, BillState>,
     registry_head: Option<(u64, Hash32)>,
+    delegations: HashMap<(PartyId, PartyId), Grants>,
     // RefCell: View's lookups take &self and return plain Options; a storage failure during one
     // is remembered here and turned into UNAVAILABLE by the writer rather than a rule refusal.
     failure: RefCell<Option<StoreError>>,
@@ -32,6 +34,7 @@ impl<'a> Overlay<'a> {
             keys: HashMap::new(),
             bills: HashMap::new(),
             registry_head: store.registry_head()?,
+            delegations: HashMap::new(),
             failure: RefCell::new(None),
         })
     }
@@ -50,6 +53,9 @@ impl<'a> Overlay<'a> {
                     self.bills.insert(b.id, (**b).clone());
                 }
                 Effect::RegistryHead(p, h) => self.registry_head = Some((*p, *h)),
+                Effect::Delegation(p, a, g) => {
+                    self.delegations.insert((p.clone(), a.clone()), g.clone());
+                }
             }
         }
     }
@@ -82,5 +88,12 @@ impl View for Overlay<'_> {
 
     fn registry_head(&self) -> Option<(u64, Hash32)> {
         self.registry_head
+    }
+
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
+        match self.delegations.get(&(principal.clone(), agent.clone())) {
+            Some(g) => g.clone(),
+            None => self.lookup(self.store.delegation(principal, agent).map(Some)).unwrap_or_default(),
+        }
     }
 }

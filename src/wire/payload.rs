@@ -2,6 +2,7 @@
 
 use super::{decode_canonical, hash32, opt_party};
 use crate::pb;
+use ebl_core::delegation::Delegation;
 use ebl_core::document::{IdentifyingCode, Profile};
 use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::record::{Action, AmendmentReason, Issue, Payload, PledgeMode, FORMAT_VERSION, RECORD_DOMAIN};
@@ -38,6 +39,7 @@ pub fn decode_payload(bytes: &[u8]) -> Result<Payload, RuleError> {
         position: pb.position,
         prev,
         actor: PartyId::parse("actor", &pb.actor)?,
+        agent: opt_party("agent", &pb.agent)?,
         recipient: opt_party("recipient", &pb.recipient)?,
         claimed_time: Timestamp::parse("claimed_time", &pb.claimed_time)?,
         action,
@@ -75,6 +77,17 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
             party: PartyId::parse("rotate_key.party", &k.party)?,
             old: PublicKey::from_slice("rotate_key.old_public_key", &k.old_public_key)?,
             new: PublicKey::from_slice("rotate_key.new_public_key", &k.new_public_key)?,
+        },
+        A::Delegate(d) => Action::Delegate(Delegation {
+            principal: PartyId::parse("delegate.principal", &d.principal)?,
+            agent: PartyId::parse("delegate.agent", &d.agent)?,
+            actions: d.actions,
+            reference: d.reference,
+        }),
+        A::RevokeDelegation(r) => Action::RevokeDelegation {
+            principal: PartyId::parse("revoke_delegation.principal", &r.principal)?,
+            agent: PartyId::parse("revoke_delegation.agent", &r.agent)?,
+            reason: r.reason,
         },
         A::Issue(i) => Action::Issue(Box::new(Issue {
             profile: match pb::DocumentProfile::try_from(i.profile) {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 use ebl_core::apply::{apply, Checked, Effect, Stamp, View};
 use ebl_core::bill::BillState;
+use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
@@ -16,6 +17,7 @@ pub struct Mem {
     pub keys: HashMap<PublicKey, KeyRecord>,
     pub bills: HashMap<BillId, BillState>,
     pub registry: Option<(u64, Hash32)>,
+    pub delegations: HashMap<(PartyId, PartyId), Grants>,
     pub seq: u64,
 }
 
@@ -31,6 +33,9 @@ impl View for Mem {
     }
     fn registry_head(&self) -> Option<(u64, Hash32)> {
         self.registry
+    }
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
+        self.delegations.get(&(principal.clone(), agent.clone())).cloned().unwrap_or_default()
     }
 }
 
@@ -49,6 +54,9 @@ impl Mem {
                     self.bills.insert(b.id, *b);
                 }
                 Effect::RegistryHead(p, h) => self.registry = Some((p, h)),
+                Effect::Delegation(p, a, g) => {
+                    self.delegations.insert((p, a), g);
+                }
             }
         }
         self.seq += 1;
