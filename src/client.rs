@@ -73,6 +73,8 @@ pub fn payload(
         recipient: recipient.unwrap_or_default().into(),
         claimed_time: time.to_rfc3339(),
         agent: String::new(),
+        title_position: 0,
+        title_head: vec![],
         action: Some(action),
     }
 }
@@ -168,9 +170,69 @@ impl Client {
             reader,
             self.origin(),
             "/ebl.v1.Ledger/GetHistory",
-            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec() },
+            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec(), custody: false },
         );
         collect(self.grpc.get_history(r).await?.into_inner()).await
+    }
+
+    /// A bill's custody records, read as `reader`.
+    pub async fn custody_history(&mut self, reader: &Identity, id: BillId) -> Result<Vec<pb::StoredRecord>, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/GetHistory",
+            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec(), custody: true },
+        );
+        collect(self.grpc.get_history(r).await?.into_inner()).await
+    }
+
+    /// Whether the goods may be handed over at the end of `leg`, read as `reader`.
+    pub async fn verify_handoff(
+        &mut self,
+        reader: &Identity,
+        id: BillId,
+        leg: u32,
+    ) -> Result<pb::HandoffCheck, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/VerifyHandoff",
+            &pb::VerifyHandoffRequest { bill_id: id.0 .0.to_vec(), leg },
+        );
+        Ok(self.grpc.verify_handoff(r).await?.into_inner())
+    }
+
+    /// The next custody record on `bill` by `actor` (co-signed by `cosigners`, e.g. the incoming
+    /// carrier of a HANDOFF), after the custody chain's head and naming the title head now.
+    pub async fn custody_record(
+        &mut self,
+        actor: &Identity,
+        bill: BillId,
+        recipient: Option<&str>,
+        action: Action,
+        cosigners: &[&Identity],
+    ) -> Result<pb::SignedRecord, Status> {
+        let view = self.bill(actor, bill).await?;
+        let custody = view.custody.unwrap_or_default();
+        let link =
+            if custody.head.is_empty() { Link::default() } else { Link::after(custody.head_position, &custody.head) };
+        let mut p = payload(self.origin(), Some(bill), link, actor.party.as_str(), recipient, Timestamp::now(), action);
+        (p.title_position, p.title_head) = (view.head_position, view.head);
+        let signers: Vec<&Identity> = std::iter::once(actor).chain(cosigners.iter().copied()).collect();
+        Ok(sign(&p, &signers))
+    }
+
+    /// Builds, signs and submits a custody record (see [`Client::custody_record`]).
+    pub async fn custody(
+        &mut self,
+        actor: &Identity,
+        bill: BillId,
+        recipient: Option<&str>,
+        action: Action,
+        cosigners: &[&Identity],
+    ) -> Result<pb::Receipt, Status> {
+        let rec = self.custody_record(actor, bill, recipient, action, cosigners).await?;
+        self.submit(rec).await
     }
 
     /// Title verified by the ledger, read as `reader`.

@@ -1,12 +1,14 @@
-//! Rebuilding a bill from its stored records: every record rehashed and linked to the one before,
-//! the title rules applied again in order, and the result compared with the stored state.
+//! Rebuilding a bill from its stored records: the records of its title chain and its custody
+//! chain, in log order, every one rehashed and linked to the one before on its chain, the rules
+//! applied again, and the results compared with the stored title and custody states.
 //! Signatures are not verified again (they were, once, on arrival); hashes are.
 
 use crate::error::LedgerError;
 use crate::store::Store;
 use crate::wire::payload::decode_record;
-use ebl_core::apply::{apply, check_content, Stamp, View};
+use ebl_core::apply::{apply, check_content, Effect, Stamp, View};
 use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
 use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
@@ -14,22 +16,27 @@ use ebl_core::record::record_hash;
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
+use std::collections::HashMap;
 
 /// The result of a successful replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replayed {
-    /// The state rebuilt from the records alone.
+    /// The title state rebuilt from the records alone.
     pub state: BillState,
-    /// How many records were rehashed and applied.
+    /// The custody state rebuilt from the records alone (`None`: no route).
+    pub custody: Option<CustodyState>,
+    /// How many records were rehashed and applied (both chains).
     pub records: u64,
 }
 
-/// The registry as stored (keys carry their validity by log position) and the bill as rebuilt.
+/// The registry as stored (keys and delegations carry their validity by log position) and the
+/// bill as rebuilt so far.
 struct ReplayView<'a> {
     store: &'a Store,
-    /// The bill being replayed, and its state so far.
     id: BillId,
     bill: Option<BillState>,
+    custody: Option<CustodyState>,
+    title: HashMap<u64, Hash32>,
 }
 
 impl View for ReplayView<'_> {
@@ -55,44 +62,66 @@ impl View for ReplayView<'_> {
     fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
         self.store.delegation(principal, agent).unwrap_or_default()
     }
+    fn custody(&self, id: &BillId) -> Option<CustodyState> {
+        if *id == self.id {
+            self.custody.clone()
+        } else {
+            self.store.custody(id).ok().flatten()
+        }
+    }
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
+        (*id == self.id).then(|| self.title.get(&position).copied()).flatten()
+    }
 }
 
-fn broken(position: usize, why: impl std::fmt::Display) -> LedgerError {
-    LedgerError::Internal(format!("CHAIN_BROKEN at position {position}: {why}"))
+fn broken(seq: u64, why: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Internal(format!("CHAIN_BROKEN at log index {seq}: {why}"))
 }
 
 /// Replays bill `id` from its records and checks the result equals the stored state.
 pub fn replay_bill(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -> Result<Replayed, LedgerError> {
-    let seqs = store.chain_seqs(&ChainId::Title(*id), 0)?;
-    let mut view = ReplayView { store, id: *id, bill: None };
-    let mut prev: Option<Hash32> = None;
-    for (i, seq) in seqs.iter().enumerate() {
-        let stored = store.record(*seq)?.ok_or_else(|| broken(i, "record missing"))?;
-        let (rec, receipt) = stored.record.zip(stored.receipt).ok_or_else(|| broken(i, "record or receipt missing"))?;
+    let mut order: Vec<(u64, ChainId, u64)> = Vec::new();
+    for chain in [ChainId::Title(*id), ChainId::Custody(*id)] {
+        for (position, seq) in store.chain_seqs(&chain, 0)?.into_iter().enumerate() {
+            order.push((seq, chain, position as u64));
+        }
+    }
+    order.sort();
+    let mut view = ReplayView { store, id: *id, bill: None, custody: None, title: HashMap::new() };
+    let mut prev: HashMap<ChainId, Hash32> = HashMap::new();
+    for (seq, chain, position) in &order {
+        let stored = store.record(*seq)?.ok_or_else(|| broken(*seq, "record missing"))?;
+        let (rec, receipt) =
+            stored.record.zip(stored.receipt).ok_or_else(|| broken(*seq, "record or receipt missing"))?;
         let hash = record_hash(&rec.payload);
         if hash.0.as_slice() != receipt.record_hash.as_slice() {
-            return Err(broken(i, "payload does not hash to its receipt's record hash"));
+            return Err(broken(*seq, "payload does not hash to its receipt's record hash"));
         }
-        let (payload, sigs) = decode_record(&rec).map_err(|e| broken(i, e))?;
-        if payload.position != i as u64 || payload.prev != prev {
-            return Err(broken(i, "position or previous hash does not link"));
+        let (payload, sigs) = decode_record(&rec).map_err(|e| broken(*seq, e))?;
+        if payload.chain != *chain || payload.position != *position || payload.prev != prev.get(chain).copied() {
+            return Err(broken(*seq, "chain, position or previous hash does not link"));
         }
-        let checked = check_content(rec.payload, payload, sigs, origin).map_err(|e| broken(i, e))?;
-        let time = Timestamp::parse("server_time", &receipt.server_time).map_err(|e| broken(i, e))?;
-        let effects = apply(&view, &checked, Stamp { seq: *seq, time }, operator).map_err(|e| broken(i, e))?;
+        let checked = check_content(rec.payload, payload, sigs, origin).map_err(|e| broken(*seq, e))?;
+        let time = Timestamp::parse("server_time", &receipt.server_time).map_err(|e| broken(*seq, e))?;
+        let effects = apply(&view, &checked, Stamp { seq: *seq, time }, operator).map_err(|e| broken(*seq, e))?;
         for e in effects {
-            if let ebl_core::apply::Effect::Bill(b) = e {
-                view.bill = Some(*b);
+            match e {
+                Effect::Bill(b) if b.id == *id => view.bill = Some(*b),
+                Effect::Custody(c) if c.bill == *id => view.custody = Some(*c),
+                _ => {}
             }
         }
-        prev = Some(hash);
+        if let ChainId::Title(_) = chain {
+            view.title.insert(*position, hash);
+        }
+        prev.insert(*chain, hash);
     }
     let state =
         view.bill.ok_or_else(|| LedgerError::Rule(ebl_core::RuleError::NotFound { what: format!("bill {id}") }))?;
-    match store.bill(id)? {
-        Some(stored) if stored == state => Ok(Replayed { state, records: seqs.len() as u64 }),
-        _ => Err(LedgerError::Internal(format!(
+    if store.bill(id)?.as_ref() != Some(&state) || store.custody(id)? != view.custody {
+        return Err(LedgerError::Internal(format!(
             "CHAIN_BROKEN: bill {id} rebuilt from its records differs from its stored state"
-        ))),
+        )));
     }
+    Ok(Replayed { state, custody: view.custody, records: order.len() as u64 })
 }

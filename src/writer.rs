@@ -195,6 +195,7 @@ fn build_group<'a>(
                                 batch.effect(e);
                             }
                             overlay.absorb(&effects);
+                            overlay.took(rec.payload.chain, rec.payload.position, rec.hash);
                             pending.insert(rec.hash, receipt.clone());
                             next_seq += 1;
                             (Ok(receipt), false)

@@ -175,6 +175,7 @@ async fn issuance_manifest_is_stored_as_received() {
             endorsee: String::new(),
             issuance_manifest: manifest.into(),
             amends: vec![],
+            legs: vec![],
         });
         (
             bill,

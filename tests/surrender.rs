@@ -157,6 +157,7 @@ fn amended_issue(
         endorsee: String::new(),
         issuance_manifest: String::new(),
         amends: amends.map(|h| h.0.to_vec()).unwrap_or_default(),
+        legs: vec![],
     });
     let p = payload(ORIGIN, Some(bill), Link::default(), "cq-mto", Some(to), Timestamp::now(), action);
     sign(&p, &[&carrier])

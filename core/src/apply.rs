@@ -5,7 +5,9 @@
 //! sequence number and time into [`Stamp`] first, so the same records in the same order give the
 //! same state on any machine.
 
-use crate::bill::BillState;
+use crate::bill::{BillState, Status, SurrenderKind};
+use crate::custody::CustodyState;
+use crate::custody_rules;
 use crate::delegation::{self, Grant, Grants};
 use crate::document::{self, Document};
 use crate::error::{AuthFailure, Result, RuleError};
@@ -13,8 +15,9 @@ use crate::hash::Hash32;
 use crate::ids::{BillId, ChainId, PartyId, OPERATOR};
 use crate::record::{record_hash, Action, Payload};
 use crate::registry::{check_registration, KeyRecord, Party};
+use crate::route::{self, Leg};
 use crate::sig::{PublicKey, Signature};
-use crate::time::{Timestamp, REGISTRY_WINDOW, TITLE_WINDOW};
+use crate::time::{Timestamp, CUSTODY_WINDOW, REGISTRY_WINDOW, TITLE_WINDOW};
 use crate::title;
 
 /// Read access to the current state. Implementations MUST be plain lookups with no side effects.
@@ -29,6 +32,10 @@ pub trait View {
     fn registry_head(&self) -> Option<(u64, Hash32)>;
     /// Every grant `principal` made to `agent` (empty when none).
     fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants;
+    /// A bill's custody state (`None`: issued without a route).
+    fn custody(&self, id: &BillId) -> Option<CustodyState>;
+    /// The hash of the record at `position` of a bill's title chain.
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32>;
 }
 
 /// A record that passed every order-free check.
@@ -68,6 +75,8 @@ pub enum Effect {
     RegistryHead(u64, Hash32),
     /// Replace the grants of a principal to an agent.
     Delegation(PartyId, PartyId, Grants),
+    /// Create or replace a bill's custody state.
+    Custody(Box<CustodyState>),
 }
 
 /// Order-free checks: [`check_content`], then each signature strictly, once, on arrival.
@@ -130,11 +139,16 @@ fn check_signer_set(p: &Payload, sigs: &[Signature]) -> Result<()> {
 pub fn apply(view: &impl View, rec: &Checked, stamp: Stamp, operator: &PublicKey) -> Result<Vec<Effect>> {
     let p = &rec.payload;
     check_keys(view, rec, stamp.seq, operator)?;
-    let window = if p.action.is_registry() { REGISTRY_WINDOW } else { TITLE_WINDOW };
+    let window = match p.chain {
+        ChainId::Registry => REGISTRY_WINDOW,
+        ChainId::Title(_) => TITLE_WINDOW,
+        ChainId::Custody(_) => CUSTODY_WINDOW,
+    };
     window.check(p.claimed_time, stamp.time)?;
     match p.chain {
         ChainId::Registry => apply_registry(view, rec, stamp),
         ChainId::Title(id) => apply_title(view, rec, id, stamp),
+        ChainId::Custody(id) => apply_custody(view, rec, id, stamp),
     }
 }
 
@@ -258,10 +272,7 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
     let actor = view
         .party(&p.actor)
         .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
-    if let Some(agent) = &p.agent {
-        let grants = view.delegation(&p.actor, agent);
-        delegation::authorise(&p.actor, agent, &grants, p.action.name(), stamp.seq)?;
-    }
+    check_agent(view, p, stamp.seq)?;
     let recipient = match &p.recipient {
         Some(r) => Some(
             view.party(r).ok_or_else(|| RuleError::invalid("recipient", format!("party '{r}' is not registered")))?,
@@ -287,8 +298,8 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
             let consignee = named(&body.consignee, "issue.consignee")?;
             let endorsee = named(&body.endorsee, "issue.endorsee")?;
             let doc = rec.document.as_ref().expect("prepare parsed the document of every ISSUE");
-            let previous =
-                body.amendment.checked_sub(1).and_then(|n| view.bill(&BillId::derive(&p.actor, &doc.reference, n)));
+            let previous_id = body.amendment.checked_sub(1).map(|n| BillId::derive(&p.actor, &doc.reference, n));
+            let previous = previous_id.and_then(|id| view.bill(&id));
             let parties = title::IssueParties {
                 actor: &actor,
                 recipient: recipient.as_ref().expect("shape checked"),
@@ -296,13 +307,121 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
                 endorsee: endorsee.as_ref(),
                 previous: previous.as_ref(),
             };
-            title::issue(p, body, doc, &parties, rec.hash, stamp.seq)?
+            let bill = title::issue(p, body, doc, &parties, rec.hash, stamp.seq)?;
+            let custody = custody_at_issue(view, &bill, &body.legs, doc, previous_id.and_then(|id| view.custody(&id)))?;
+            let mut out = vec![];
+            if let Some(c) = custody {
+                let mut bill = bill;
+                bill.parties.extend(c.carriers());
+                out.push(Effect::Bill(Box::new(bill)));
+                out.push(Effect::Custody(Box::new(c)));
+            } else {
+                out.push(Effect::Bill(Box::new(bill)));
+            }
+            return Ok(out);
         }
         (_, None) => return Err(RuleError::NotFound { what: format!("bill {id}") }),
         (_, Some(bill)) => {
             check_head(p, Some((bill.head_position, bill.head)))?;
+            check_no_hold(view, &bill, p)?;
             title::act(&bill, p, recipient.as_ref(), rec.hash, stamp.seq)?
         }
     };
     Ok(vec![Effect::Bill(Box::new(state))])
+}
+
+/// An agent's record needs a delegation in force from the actor covering the action.
+fn check_agent(view: &impl View, p: &Payload, seq: u64) -> Result<()> {
+    if let Some(agent) = &p.agent {
+        let grants = view.delegation(&p.actor, agent);
+        delegation::authorise(&p.actor, agent, &grants, p.action.name(), seq)?;
+    }
+    Ok(())
+}
+
+/// While customs hold the goods, the carrier does not accept a surrender for delivery.
+fn check_no_hold(view: &impl View, bill: &BillState, p: &Payload) -> Result<()> {
+    let for_delivery = bill.status == Status::Surrendered
+        && bill.surrender.as_ref().is_some_and(|s| s.kind == SurrenderKind::Delivery);
+    if matches!(p.action, Action::AcceptSurrender { .. }) && for_delivery {
+        if let Some(h) = view.custody(&bill.id).and_then(|c| c.holds.first().cloned()) {
+            return Err(custody_rules::hold_refusal(&h, "accepting the surrender for delivery"));
+        }
+    }
+    Ok(())
+}
+
+/// The custody a new bill starts with: none without a route; for an amendment of a bill whose
+/// goods were already moving, that bill's custody (the legs under way kept as they were);
+/// otherwise every container ready at the first leg.
+fn custody_at_issue(
+    view: &impl View,
+    bill: &BillState,
+    legs: &[Leg],
+    doc: &Document,
+    previous: Option<CustodyState>,
+) -> Result<Option<CustodyState>> {
+    if legs.is_empty() {
+        if previous.is_some() {
+            return Err(RuleError::invalid("issue.legs", "the bill it amends has a route: give the amended route"));
+        }
+        return Ok(None);
+    }
+    route::check_route(legs, doc.start.as_deref(), doc.end.as_deref(), doc.profile)?;
+    for (i, l) in legs.iter().enumerate() {
+        match view.party(&l.carrier) {
+            Some(c) if c.registration.role == crate::registry::Role::Carrier => {}
+            _ => {
+                return Err(RuleError::invalid(
+                    format!("issue.legs[{i}].carrier"),
+                    format!("'{}' is not a registered CARRIER", l.carrier),
+                ))
+            }
+        }
+    }
+    let Some(prev) = previous else { return Ok(Some(CustodyState::at_issue(bill.id, legs.to_vec(), &doc.seals))) };
+    let kept = (prev.legs_in_use() as usize).min(prev.route.len());
+    if legs.len() < kept || legs[..kept] != prev.route[..kept] {
+        return Err(RuleError::invalid(
+            "issue.legs",
+            format!(
+                "legs 0 to {} are under way or done: the amended route keeps them as they were",
+                kept.saturating_sub(1)
+            ),
+        ));
+    }
+    Ok(Some(CustodyState { bill: bill.id, head: None, route: legs.to_vec(), route_version: 0, ..prev }))
+}
+
+fn apply_custody(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Result<Vec<Effect>> {
+    let p = &rec.payload;
+    let actor = view
+        .party(&p.actor)
+        .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
+    check_agent(view, p, stamp.seq)?;
+    let bill = view.bill(&id).ok_or_else(|| RuleError::NotFound { what: format!("bill {id}") })?;
+    let state = view.custody(&id).ok_or_else(|| {
+        RuleError::refused("NO_ROUTE", "the bill was issued without a route: the ledger tracks no custody for it")
+    })?;
+    check_head(p, state.head)?;
+    let (pos, seen) = p.seen_title.expect("shape checked: custody records name a title head");
+    let known = if pos == bill.head_position {
+        seen == bill.head
+    } else {
+        pos < bill.head_position && view.title_hash_at(&id, pos) == Some(seen)
+    };
+    if !known {
+        return Err(RuleError::invalid(
+            "title_head",
+            format!("position {pos} and hash {seen} are not a record of this bill's title chain"),
+        ));
+    }
+    if let Some(r) = &p.recipient {
+        view.party(r).ok_or_else(|| RuleError::invalid("recipient", format!("party '{r}' is not registered")))?;
+    }
+    let party = |id: &PartyId| view.party(id);
+    let cx = custody_rules::Context { bill: &bill, actor: &actor, seq: stamp.seq, party: &party };
+    let mut next = custody_rules::act(&state, p, &cx)?;
+    next.head = Some((p.position, rec.hash));
+    Ok(vec![Effect::Custody(Box::new(next))])
 }

@@ -10,8 +10,9 @@ use crate::error::{Result, RuleError};
 use crate::ids::PartyId;
 use crate::registry::{Party, Role};
 
-/// The title actions a principal may delegate (registry actions are the operator's alone).
-pub const DELEGABLE: [&str; 15] = [
+/// The title and custody actions a principal may delegate (registry actions are the operator's
+/// alone; customs act themselves).
+pub const DELEGABLE: [&str; 20] = [
     "ISSUE",
     "TRANSFER",
     "ENDORSE",
@@ -26,6 +27,11 @@ pub const DELEGABLE: [&str; 15] = [
     "PLEDGE",
     "RELEASE_PLEDGE",
     "ENFORCE_PLEDGE",
+    "DEPART",
+    "ARRIVE",
+    "HANDOFF",
+    "DELIVER",
+    "REROUTE",
     "ALL",
 ];
 

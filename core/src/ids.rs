@@ -82,6 +82,18 @@ pub enum ChainId {
     Registry,
     /// A bill's title records.
     Title(BillId),
+    /// A bill's custody records (legs, handoffs, customs), apart from its title.
+    Custody(BillId),
+}
+
+impl ChainId {
+    /// The bill a title or custody chain belongs to.
+    pub fn bill(&self) -> Option<BillId> {
+        match self {
+            ChainId::Registry => None,
+            ChainId::Title(b) | ChainId::Custody(b) => Some(*b),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@
 //! - [`delegation`]: agents signing title actions for a principal, and their grants.
 //! - [`bill`]: a bill's title state.
 //! - [`title`]: the title rules.
+//! - [`route`]: a bill's legs across rail, river, sea, road and air, and their rules.
+//! - [`custody`]: which carrier holds which containers where, and customs holds.
+//! - [`custody_rules`]: departures, arrivals, co-signed handoffs, delivery, holds, re-routing.
 //! - [`log`]: the transparency log: RFC 9162 Merkle tree and proofs, signed notes, checkpoints,
 //!   witness cosignatures and tlog-proofs.
 //! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
@@ -22,6 +25,8 @@
 
 pub mod apply;
 pub mod bill;
+pub mod custody;
+pub mod custody_rules;
 pub mod delegation;
 pub mod document;
 pub mod error;
@@ -30,6 +35,7 @@ pub mod ids;
 pub mod log;
 pub mod record;
 pub mod registry;
+pub mod route;
 pub mod sig;
 pub mod time;
 pub mod title;

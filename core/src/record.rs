@@ -6,6 +6,7 @@ use crate::document::Profile;
 use crate::hash::Hash32;
 use crate::ids::{ChainId, PartyId};
 use crate::registry::{Registration, Role};
+use crate::route::Leg;
 use crate::sig::PublicKey;
 use crate::time::Timestamp;
 
@@ -40,6 +41,8 @@ pub struct Payload {
     pub recipient: Option<PartyId>,
     /// When the actor says it acted.
     pub claimed_time: Timestamp,
+    /// Custody records: the bill's title head (position, hash) its signers saw.
+    pub seen_title: Option<(u64, Hash32)>,
     /// What it does.
     pub action: Action,
 }
@@ -61,6 +64,37 @@ pub struct Issue {
     pub issuance_manifest: Option<String>,
     /// For an amendment: the hash of the SACC that voided the previous amendment.
     pub amends: Option<crate::hash::Hash32>,
+    /// The route: ordered legs from the place of receipt to the place of delivery (may be empty:
+    /// a bill issued without a route has no custody chain).
+    pub legs: Vec<Leg>,
+}
+
+/// A seal checked at a handoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealCheck {
+    /// The container.
+    pub container: String,
+    /// The seal number found, as recorded on the container.
+    pub seal: String,
+    /// A replacement seal, when the seal was changed.
+    pub new_seal: Option<String>,
+    /// Why it was changed (required with `new_seal`).
+    pub reason: String,
+}
+
+/// The HANDOFF action's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    /// The leg that ends here (the goods go on to the next leg).
+    pub leg: u32,
+    /// Where (UN/LOCODE): the end of `leg`.
+    pub place: String,
+    /// The containers handed over (some or all).
+    pub containers: Vec<String>,
+    /// Every seal of those containers, checked.
+    pub seals: Vec<SealCheck>,
+    /// Exceptions noted (damage, shortage...): `CONTAINER: text`.
+    pub exceptions: Vec<String>,
 }
 
 /// How a bill is pledged.
@@ -190,6 +224,50 @@ pub enum Action {
         /// Why (free text, stored).
         reason: String,
     },
+    /// The leg's carrier sets off with containers.
+    Depart {
+        /// Leg index.
+        leg: u32,
+        /// Containers.
+        containers: Vec<String>,
+        /// What actually carries them, when not the leg's planned conveyance.
+        conveyance: Option<crate::route::Conveyance>,
+    },
+    /// The leg's carrier arrives with containers at the end of the leg.
+    Arrive {
+        /// Leg index.
+        leg: u32,
+        /// Containers.
+        containers: Vec<String>,
+    },
+    /// Outgoing carrier (actor) and incoming carrier (recipient) hand containers over, both signing.
+    Handoff(Box<Handoff>),
+    /// The last carrier delivers containers to the party whose surrender was accepted (recipient).
+    Deliver {
+        /// Containers.
+        containers: Vec<String>,
+    },
+    /// Customs hold the goods.
+    CustomsHold {
+        /// Declaration number.
+        declaration: String,
+        /// Why.
+        reason: String,
+    },
+    /// Customs release their hold.
+    CustomsRelease {
+        /// Declaration number of the hold.
+        declaration: String,
+        /// Why (free text, stored).
+        reason: String,
+    },
+    /// The issuing carrier re-plans the remaining legs, from `from_leg` on.
+    Reroute {
+        /// First leg replaced.
+        from_leg: u32,
+        /// The new legs.
+        legs: Vec<Leg>,
+    },
 }
 
 impl Action {
@@ -216,6 +294,13 @@ impl Action {
             Action::Pledge { .. } => "PLEDGE",
             Action::ReleasePledge => "RELEASE_PLEDGE",
             Action::EnforcePledge { .. } => "ENFORCE_PLEDGE",
+            Action::Depart { .. } => "DEPART",
+            Action::Arrive { .. } => "ARRIVE",
+            Action::Handoff(_) => "HANDOFF",
+            Action::Deliver { .. } => "DELIVER",
+            Action::CustomsHold { .. } => "CUSTOMS_HOLD",
+            Action::CustomsRelease { .. } => "CUSTOMS_RELEASE",
+            Action::Reroute { .. } => "REROUTE",
         }
     }
 
@@ -232,6 +317,20 @@ impl Action {
         )
     }
 
+    /// Whether the action belongs on a bill's custody chain.
+    pub fn is_custody(&self) -> bool {
+        matches!(
+            self,
+            Action::Depart { .. }
+                | Action::Arrive { .. }
+                | Action::Handoff(_)
+                | Action::Deliver { .. }
+                | Action::CustomsHold { .. }
+                | Action::CustomsRelease { .. }
+                | Action::Reroute { .. }
+        )
+    }
+
     /// Whether the action must name a recipient (else it must not).
     pub fn has_recipient(&self) -> bool {
         matches!(
@@ -243,6 +342,8 @@ impl Action {
                 | Action::SurrenderForDelivery
                 | Action::SurrenderForAmendment(_)
                 | Action::Pledge { .. }
+                | Action::Handoff(_)
+                | Action::Deliver { .. }
         )
     }
 
@@ -261,13 +362,18 @@ impl Payload {
     pub fn check_shape(&self) -> crate::error::Result<()> {
         use crate::error::RuleError;
         let registry_chain = self.chain == ChainId::Registry;
-        if registry_chain != self.action.is_registry() {
+        let custody_chain = matches!(self.chain, ChainId::Custody(_));
+        if registry_chain != self.action.is_registry() || custody_chain != self.action.is_custody() {
             return Err(RuleError::invalid("chain", format!("{} does not belong on this chain", self.action.name())));
+        }
+        if custody_chain != self.seen_title.is_some() {
+            let why = if custody_chain { "is required for a custody record" } else { "is only for custody records" };
+            return Err(RuleError::invalid("title_head", why));
         }
         if (self.position == 0) != self.prev.is_none() {
             return Err(RuleError::invalid("prev_hash", "must be empty exactly when position is 0"));
         }
-        if matches!(self.action, Action::Issue(_)) != (self.position == 0 && !registry_chain) {
+        if matches!(self.action, Action::Issue(_)) != (self.position == 0 && matches!(self.chain, ChainId::Title(_))) {
             return Err(RuleError::invalid("position", "ISSUE is exactly the first record of a title chain"));
         }
         if self.action.has_recipient() != self.recipient.is_some() {
@@ -313,6 +419,11 @@ impl Payload {
     pub fn required_signers(&self) -> Vec<PartyId> {
         match (&self.action, &self.agent) {
             (Action::Delegate(d), _) => vec![self.actor.clone(), d.principal.clone()],
+            // Both carriers sign a handoff over the same bytes (an agent may sign for the outgoing one).
+            (Action::Handoff(_), agent) => {
+                let incoming = self.recipient.clone().expect("shape checked: HANDOFF has a recipient");
+                vec![agent.clone().unwrap_or_else(|| self.actor.clone()), incoming]
+            }
             (_, Some(agent)) => vec![agent.clone()],
             (_, None) => vec![self.actor.clone()],
         }

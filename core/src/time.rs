@@ -71,6 +71,9 @@ pub struct Window {
 pub const TITLE_WINDOW: Window = Window { past_ms: 5 * 60_000, future_ms: 60_000 };
 /// Registry records are signed offline by the operator and carried to the server: 24 hours back.
 pub const REGISTRY_WINDOW: Window = Window { past_ms: 24 * 3_600_000, future_ms: 60_000 };
+/// Custody events are often signed at a remote yard or on board and sent later: 24 hours back,
+/// 5 minutes ahead.
+pub const CUSTODY_WINDOW: Window = Window { past_ms: 24 * 3_600_000, future_ms: 5 * 60_000 };
 /// Signed reads: 2 minutes either way (the replay cache keeps nonces that long).
 pub const READ_WINDOW: Window = Window { past_ms: 120_000, future_ms: 120_000 };
 

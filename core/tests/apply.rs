@@ -47,6 +47,7 @@ fn payload(
         actor: pid(actor),
         recipient: recipient.map(pid),
         claimed_time: t,
+        seen_title: None,
         action,
     }
 }
@@ -86,6 +87,7 @@ fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
         endorsee: None,
         issuance_manifest: None,
         amends: None,
+        legs: vec![],
     };
     let c = checked(
         payload(

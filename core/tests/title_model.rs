@@ -350,6 +350,7 @@ impl World {
             endorsee: None,
             issuance_manifest: None,
             amends: None,
+            legs: vec![],
         };
         let reference = ebl_core::document::parse(doc, Profile::DcsaEbl3).unwrap().reference;
         let bill = BillId::derive(&pid("carrier"), &reference, 0);
@@ -362,6 +363,7 @@ impl World {
             actor: pid("carrier"),
             recipient: Some(pid("a")),
             claimed_time: T,
+            seen_title: None,
             action: Action::Issue(Box::new(issue)),
         };
         let c = sign(p, "carrier").unwrap();
@@ -402,6 +404,7 @@ impl World {
             actor: pid(actor),
             recipient: to.map(pid),
             claimed_time: T,
+            seen_title: None,
             action,
         };
         let c = sign(p, if by_agent { "agt" } else { actor }).map_err(|e| e.reason())?;

@@ -29,13 +29,17 @@ impl Reader {
     /// Whether this reader may see `bill`. `acts_for(principal)` says whether the reader holds a
     /// delegation in force from `principal`: an agent sees what its principals see, so that it
     /// can build its records, for as long as its delegation lasts.
-    pub fn can_see(&self, bill: &BillState, acts_for: impl Fn(&PartyId) -> bool) -> bool {
+    /// `carriers` are the carriers of the bill's route in force (a re-routing may add some).
+    pub fn can_see(&self, bill: &BillState, carriers: &[PartyId], acts_for: impl Fn(&PartyId) -> bool) -> bool {
         match self {
             Reader::Operator => true,
             Reader::Party(p) => match p.registration.role {
                 Role::Auditor => true,
                 Role::Customs => bill.locations.iter().any(|l| p.covers(l)),
-                _ => bill.parties.contains(&p.registration.party) || bill.parties.iter().any(acts_for),
+                _ => {
+                    let me = &p.registration.party;
+                    bill.parties.contains(me) || carriers.contains(me) || bill.parties.iter().any(acts_for)
+                }
             },
         }
     }

@@ -13,6 +13,9 @@ use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_
 use crate::writer::WriterHandle;
 use auth::{authenticate, Reader, ReplayCache};
 use ebl_core::apply::{prepare, Checked};
+use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
+use ebl_core::custody_rules::handoff_blockers;
 use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
@@ -96,15 +99,22 @@ impl LedgerService {
     }
 }
 
-/// Loads a bill the reader may see; anything else is NOT_FOUND, exactly like a missing bill.
-fn visible_bill(shared: &Shared, reader: &Reader, bill_id: &[u8]) -> Result<ebl_core::bill::BillState, LedgerError> {
+/// Loads a bill the reader may see, with its custody; anything else is NOT_FOUND, exactly like a
+/// missing bill.
+fn visible_bill(
+    shared: &Shared,
+    reader: &Reader,
+    bill_id: &[u8],
+) -> Result<(BillState, Option<CustodyState>), LedgerError> {
     let id = BillId(hash32("bill_id", bill_id)?);
     let me = reader.party();
     // A failed lookup hides the bill rather than erroring: NOT_FOUND must not leak existence.
     let acts_for =
         |principal: &PartyId| shared.store.delegation(principal, &me).map(|g| g.current().is_some()).unwrap_or(false);
+    let custody = shared.store.custody(&id)?;
+    let carriers = custody.as_ref().map(|c| c.carriers()).unwrap_or_default();
     match shared.store.bill(&id)? {
-        Some(b) if reader.can_see(&b, acts_for) => Ok(b),
+        Some(b) if reader.can_see(&b, &carriers, acts_for) => Ok((b, custody)),
         _ => Err(RuleError::NotFound { what: format!("bill {id}") }.into()),
     }
 }
@@ -201,8 +211,8 @@ impl Ledger for LedgerService {
         let view = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetBill", |s, reader, request| {
                 let q: pb::GetBillRequest = decode_canonical("envelope.request", &request)?;
-                let bill = visible_bill(s, &reader, &q.bill_id)?;
-                Ok(bill_view(&bill, document_of(s, &bill)?))
+                let (bill, custody) = visible_bill(s, &reader, &q.bill_id)?;
+                Ok(bill_view(&bill, custody.as_ref(), document_of(s, &bill)?))
             })
             .await?;
         Ok(Response::new(view))
@@ -214,8 +224,9 @@ impl Ledger for LedgerService {
         let records = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetHistory", |s, reader, request| {
                 let q: pb::GetHistoryRequest = decode_canonical("envelope.request", &request)?;
-                let bill = visible_bill(s, &reader, &q.bill_id)?;
-                records_of(s, &ChainId::Title(bill.id), 0)
+                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
+                let chain = if q.custody { ChainId::Custody(bill.id) } else { ChainId::Title(bill.id) };
+                records_of(s, &chain, 0)
             })
             .await?;
         Ok(stream(records))
@@ -225,10 +236,10 @@ impl Ledger for LedgerService {
         let view = self
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
                 let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
-                let bill = visible_bill(s, &reader, &q.bill_id)?;
+                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
                 let replayed = replay_bill(&s.store, &s.origin, &s.operator, &bill.id)?;
                 Ok(pb::TitleView {
-                    bill: Some(bill_view(&replayed.state, vec![])),
+                    bill: Some(bill_view(&replayed.state, replayed.custody.as_ref(), vec![])),
                     chain_verified: true,
                     records_checked: replayed.records,
                     checked_at: Timestamp::now().to_rfc3339(),
@@ -236,6 +247,29 @@ impl Ledger for LedgerService {
             })
             .await?;
         Ok(Response::new(view))
+    }
+
+    async fn verify_handoff(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::HandoffCheck>, Status> {
+        let check = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
+                let q: pb::VerifyHandoffRequest = decode_canonical("envelope.request", &request)?;
+                let (bill, custody) = visible_bill(s, &reader, &q.bill_id)?;
+                let custody = custody.ok_or_else(|| {
+                    RuleError::refused(
+                        "NO_ROUTE",
+                        "the bill was issued without a route: the ledger tracks no custody for it",
+                    )
+                })?;
+                let blockers = handoff_blockers(&custody, &bill, q.leg);
+                Ok(pb::HandoffCheck {
+                    bill: Some(bill_view(&bill, Some(&custody), vec![])),
+                    may_proceed: blockers.is_empty(),
+                    reasons: blockers.iter().map(|e| format!("{}: {e}", e.reason())).collect(),
+                    checked_at: Timestamp::now().to_rfc3339(),
+                })
+            })
+            .await?;
+        Ok(Response::new(check))
     }
 
     type GetRegistryStream = RecordStream;

@@ -71,6 +71,9 @@ pub enum BillCmd {
         /// Amendment number (0 for an original bill).
         #[arg(long, default_value_t = 0)]
         amendment: u32,
+        /// The route: a JSON file with the legs (see docs/multimodal.md).
+        #[arg(long)]
+        route: Option<PathBuf>,
     },
     /// Surrender the bill to its issuing carrier (the entitled possessor): for delivery, or for
     /// amendment (swtp: switch to paper, cod: change of destination, swi: switch bill).
@@ -187,7 +190,18 @@ pub enum BillCmd {
 pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
     let mut c = Client::connect(server.to_string()).await?;
     match cmd {
-        BillCmd::Issue { actor, document, to, profile, consignee, endorsee, issuance_manifest, amends, amendment } => {
+        BillCmd::Issue {
+            actor,
+            document,
+            to,
+            profile,
+            consignee,
+            endorsee,
+            issuance_manifest,
+            amends,
+            amendment,
+            route,
+        } => {
             let id = actor.identity()?;
             let doc = std::fs::read(&document).map_err(|e| format!("{}: {e}", document.display()))?;
             let reference = serde_json::from_slice::<serde_json::Value>(&doc)?
@@ -218,6 +232,7 @@ pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
                 endorsee: endorsee.unwrap_or_default(),
                 issuance_manifest: manifest,
                 amends,
+                legs: route.map(|r| crate::cli::route::read_legs(&r)).transpose()?.unwrap_or_default(),
             });
             let p = payload(
                 c.origin(),

@@ -2,9 +2,11 @@
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
+pub mod custody;
 pub mod keys;
 pub mod operator;
 pub mod output;
+pub mod route;
 pub mod server;
 
 use crate::client::{Client, Identity};
@@ -65,6 +67,9 @@ pub enum Command {
     /// Bill actions and reads.
     #[command(subcommand)]
     Bill(bill::BillCmd),
+    /// The goods: departures, arrivals, handoffs, delivery, customs holds, re-routing.
+    #[command(subcommand)]
+    Custody(custody::CustodyCmd),
     /// Verify who holds title to a bill (the ledger rehashes and replays its chain).
     Title {
         /// Reader.
@@ -121,6 +126,7 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
+        Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;

@@ -33,7 +33,58 @@ pub fn bill_json(b: &pb::BillView) -> Value {
         "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
         "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
         "containers": b.containers, "pint_exportable": b.pint_exportable,
+        "custody": b.custody.as_ref().map(custody_json),
     })
+}
+
+/// A custody view as JSON.
+pub fn custody_json(c: &pb::CustodyView) -> Value {
+    json!({
+        "route_version": c.route_version,
+        "route": c.route.iter().map(|l| json!({
+            "mode": pb::Mode::try_from(l.mode).map(|m| m.as_str_name().trim_start_matches("MODE_").to_string()).unwrap_or_default(),
+            "carrier": l.carrier,
+            "from": l.from.as_ref().map(|p| p.locode.clone()).unwrap_or_default(),
+            "to": l.to.as_ref().map(|p| p.locode.clone()).unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+        "containers": c.containers.iter().map(|k| json!({
+            "container": k.container, "leg": k.leg, "carrier": k.carrier, "stage": k.stage,
+            "location": k.location, "seals": k.seals, "exceptions": k.exceptions,
+        })).collect::<Vec<_>>(),
+        "holds": c.holds.iter().map(|h| json!({"customs": h.customs, "declaration": h.declaration, "reason": h.reason})).collect::<Vec<_>>(),
+        "delivered_to": c.delivered_to,
+    })
+}
+
+/// Custody lines for the text form of a bill.
+fn custody_text(c: &pb::CustodyView) -> String {
+    let mut s = String::new();
+    for (i, l) in c.route.iter().enumerate() {
+        let mode = pb::Mode::try_from(l.mode).map(|m| m.as_str_name().trim_start_matches("MODE_")).unwrap_or("?");
+        let (from, to) = (l.from.clone().unwrap_or_default().locode, l.to.clone().unwrap_or_default().locode);
+        s += &format!("\n  leg {i}      {mode} {from} -> {to} by {}", l.carrier);
+    }
+    for k in &c.containers {
+        s += &format!(
+            "\n  container  {} {} on leg {} with {} at {}, seals {}",
+            k.container,
+            k.stage,
+            k.leg,
+            k.carrier,
+            k.location,
+            k.seals.join(" ")
+        );
+        for e in &k.exceptions {
+            s += &format!("\n             exception: {e}");
+        }
+    }
+    for h in &c.holds {
+        s += &format!("\n  HOLD       by {} (declaration {}): {}", h.customs, h.declaration, h.reason);
+    }
+    if !c.delivered_to.is_empty() {
+        s += &format!("\n  delivered  to {}", c.delivered_to);
+    }
+    s
 }
 
 impl Out {
@@ -111,7 +162,33 @@ impl Out {
                 s += &format!("\n  open to rejection by {}", b.rejectable_by);
             }
             s += &format!("\n  head       #{} {}", b.head_position, h(&b.head));
+            if let Some(c) = &b.custody {
+                s += &custody_text(c);
+            }
             s
+        });
+    }
+
+    /// The check at a handoff.
+    pub fn handoff(&self, c: &pb::HandoffCheck) {
+        let b = c.bill.clone().unwrap_or_default();
+        let v = json!({"may_proceed": c.may_proceed, "reasons": c.reasons, "checked_at": c.checked_at, "bill": bill_json(&b)});
+        self.emit(v, || {
+            let verdict = if c.may_proceed {
+                "HANDOFF MAY PROCEED".to_string()
+            } else {
+                format!("HANDOFF STOPPED: {}", c.reasons.join("; "))
+            };
+            let pledge = if b.pledgee.is_empty() { String::new() } else { format!(", pledged to {}", b.pledgee) };
+            let surrender = if b.status == "SURRENDERED" {
+                format!(", surrender pending ({})", b.surrender)
+            } else {
+                String::new()
+            };
+            format!(
+                "{verdict}\n  title: {} possessed by {}, entitled {}{pledge}{surrender}, status {}",
+                b.reference, b.possessor, b.entitled, b.status
+            ) + &b.custody.as_ref().map(custody_text).unwrap_or_default()
         });
     }
 

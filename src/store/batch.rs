@@ -43,6 +43,7 @@ impl<'a> Batch<'a> {
         match e {
             Effect::Party(p) => self.put_json(CF_PARTIES, p.registration.party.as_str().as_bytes(), p),
             Effect::Key(k, rec) => self.put_json(CF_KEYS, &k.0, rec),
+            Effect::Custody(c) => self.put_json(CF_CUSTODY, &c.bill.0 .0, c),
             Effect::Delegation(principal, agent, grants) => {
                 self.put_json(CF_DELEGATIONS, &delegation_key(principal.as_str(), agent.as_str()), grants)
             }

@@ -17,6 +17,8 @@ pub const CF_BILLS: &str = "bills";
 pub const CF_PARTIES: &str = "parties";
 /// Public key -> `KeyRecord` (JSON).
 pub const CF_KEYS: &str = "keys";
+/// Bill id -> `CustodyState` (JSON): route, containers, customs holds, custody chain head.
+pub const CF_CUSTODY: &str = "custody";
 /// Principal party id ++ 0x00 ++ agent party id -> `Grants` (JSON): every delegation between them.
 pub const CF_DELEGATIONS: &str = "delegations";
 /// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `c` container bill -> empty.
@@ -25,8 +27,8 @@ pub const CF_INDEX: &str = "index";
 pub const CF_META: &str = "meta";
 
 /// Every column family, in the order the ledger digest walks them.
-pub const ALL_CFS: [&str; 9] =
-    [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_PARTIES, CF_KEYS, CF_DELEGATIONS, CF_INDEX, CF_META];
+pub const ALL_CFS: [&str; 10] =
+    [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_CUSTODY, CF_PARTIES, CF_KEYS, CF_DELEGATIONS, CF_INDEX, CF_META];
 
 /// Metadata keys.
 #[derive(Debug, Clone, Copy)]
@@ -64,11 +66,13 @@ pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
 }
 
-/// Prefix of a chain's entries: `0x00` for the registry, `0x01 ++ bill id` for a title chain.
+/// Prefix of a chain's entries: `0x00` for the registry, `0x01 ++ bill id` for a title chain,
+/// `0x02 ++ bill id` for a custody chain.
 pub fn chain_prefix(chain: &ChainId) -> Vec<u8> {
     match chain {
         ChainId::Registry => vec![0],
         ChainId::Title(b) => [&[1u8][..], &b.0 .0].concat(),
+        ChainId::Custody(b) => [&[2u8][..], &b.0 .0].concat(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod overlay;
 
 use crate::pb;
 use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
 use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
@@ -119,6 +120,20 @@ impl Store {
     /// A key.
     pub fn key(&self, k: &PublicKey) -> Result<Option<KeyRecord>, StoreError> {
         self.get_json(CF_KEYS, &k.0)
+    }
+
+    /// A bill's custody state.
+    pub fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, StoreError> {
+        self.get_json(CF_CUSTODY, &id.0 .0)
+    }
+
+    /// The record hash at `position` of a chain.
+    pub fn chain_hash(&self, chain: &ChainId, position: u64) -> Result<Option<Hash32>, StoreError> {
+        let Some(seq) = self.get(CF_CHAINS, &chain_key(chain, position))?.and_then(|v| be_u64(&v)) else {
+            return Ok(None);
+        };
+        let receipt = self.record(seq)?.and_then(|r| r.receipt);
+        Ok(receipt.and_then(|r| Hash32::from_slice(&r.record_hash)))
     }
 
     /// Every delegation `principal` made to `agent`.

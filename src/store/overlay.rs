@@ -4,8 +4,10 @@
 use super::{Store, StoreError};
 use ebl_core::apply::{Effect, View};
 use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
 use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
+use ebl_core::ids::ChainId;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
@@ -20,6 +22,9 @@ pub struct Overlay<'a> {
     bills: HashMap<BillId, BillState>,
     registry_head: Option<(u64, Hash32)>,
     delegations: HashMap<(PartyId, PartyId), Grants>,
+    custody: HashMap<BillId, CustodyState>,
+    /// Chain positions taken by earlier records of the group: (chain, position) -> hash.
+    chains: HashMap<(ChainId, u64), Hash32>,
     // RefCell: View's lookups take &self and return plain Options; a storage failure during one
     // is remembered here and turned into UNAVAILABLE by the writer rather than a rule refusal.
     failure: RefCell<Option<StoreError>>,
@@ -35,6 +40,8 @@ impl<'a> Overlay<'a> {
             bills: HashMap::new(),
             registry_head: store.registry_head()?,
             delegations: HashMap::new(),
+            custody: HashMap::new(),
+            chains: HashMap::new(),
             failure: RefCell::new(None),
         })
     }
@@ -56,8 +63,16 @@ impl<'a> Overlay<'a> {
                 Effect::Delegation(p, a, g) => {
                     self.delegations.insert((p.clone(), a.clone()), g.clone());
                 }
+                Effect::Custody(c) => {
+                    self.custody.insert(c.bill, (**c).clone());
+                }
             }
         }
+    }
+
+    /// Records that an accepted record of the group took `position` of `chain`.
+    pub fn took(&mut self, chain: ChainId, position: u64, hash: Hash32) {
+        self.chains.insert((chain, position), hash);
     }
 
     /// The first storage failure seen by a lookup since the last call, if any.
@@ -88,6 +103,15 @@ impl View for Overlay<'_> {
 
     fn registry_head(&self) -> Option<(u64, Hash32)> {
         self.registry_head
+    }
+
+    fn custody(&self, id: &BillId) -> Option<CustodyState> {
+        self.custody.get(id).cloned().or_else(|| self.lookup(self.store.custody(id)))
+    }
+
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
+        let chain = ChainId::Title(*id);
+        self.chains.get(&(chain, position)).copied().or_else(|| self.lookup(self.store.chain_hash(&chain, position)))
     }
 
     fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {

@@ -5,8 +5,11 @@ use crate::pb;
 use ebl_core::delegation::Delegation;
 use ebl_core::document::{IdentifyingCode, Profile};
 use ebl_core::ids::{BillId, ChainId, PartyId};
-use ebl_core::record::{Action, AmendmentReason, Issue, Payload, PledgeMode, FORMAT_VERSION, RECORD_DOMAIN};
+use ebl_core::record::{
+    Action, AmendmentReason, Handoff, Issue, Payload, PledgeMode, SealCheck, FORMAT_VERSION, RECORD_DOMAIN,
+};
 use ebl_core::registry::{Registration, Role};
+use ebl_core::route::{Conveyance, Leg, Mode, Place};
 use ebl_core::sig::{PublicKey, Signature};
 use ebl_core::time::Timestamp;
 use ebl_core::RuleError;
@@ -32,7 +35,19 @@ pub fn decode_payload(bytes: &[u8]) -> Result<Payload, RuleError> {
     } else {
         ChainId::Title(BillId(hash32("bill_id", &pb.bill_id)?))
     };
+    let chain = match chain {
+        ChainId::Title(b) if action.is_custody() => ChainId::Custody(b),
+        c => c,
+    };
     let prev = if pb.prev_hash.is_empty() { None } else { Some(hash32("prev_hash", &pb.prev_hash)?) };
+    let seen_title = if pb.title_head.is_empty() {
+        if pb.title_position != 0 {
+            return Err(RuleError::invalid("title_position", "is given only with title_head"));
+        }
+        None
+    } else {
+        Some((pb.title_position, hash32("title_head", &pb.title_head)?))
+    };
     Ok(Payload {
         origin: pb.origin,
         chain,
@@ -42,6 +57,7 @@ pub fn decode_payload(bytes: &[u8]) -> Result<Payload, RuleError> {
         agent: opt_party("agent", &pb.agent)?,
         recipient: opt_party("recipient", &pb.recipient)?,
         claimed_time: Timestamp::parse("claimed_time", &pb.claimed_time)?,
+        seen_title,
         action,
     })
 }
@@ -101,7 +117,40 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
             endorsee: opt_party("issue.endorsee", &i.endorsee)?,
             issuance_manifest: (!i.issuance_manifest.is_empty()).then_some(i.issuance_manifest),
             amends: (!i.amends.is_empty()).then(|| hash32("issue.amends", &i.amends)).transpose()?,
+            legs: legs("issue.legs", i.legs)?,
         })),
+        A::Depart(d) => Action::Depart {
+            leg: d.leg,
+            containers: d.containers,
+            conveyance: d.conveyance.map(|c| Conveyance {
+                vessel_imo: c.vessel_imo,
+                voyage: c.voyage,
+                train_number: c.train_number,
+                wagons: c.wagons,
+                vehicle_id: c.vehicle_id,
+            }),
+        },
+        A::Arrive(a) => Action::Arrive { leg: a.leg, containers: a.containers },
+        A::Handoff(h) => Action::Handoff(Box::new(Handoff {
+            leg: h.leg,
+            place: h.place,
+            containers: h.containers,
+            seals: h
+                .seals
+                .into_iter()
+                .map(|k| SealCheck {
+                    container: k.container,
+                    seal: k.seal,
+                    new_seal: (!k.new_seal.is_empty()).then_some(k.new_seal),
+                    reason: k.reason,
+                })
+                .collect(),
+            exceptions: h.exceptions,
+        })),
+        A::Deliver(d) => Action::Deliver { containers: d.containers },
+        A::CustomsHold(h) => Action::CustomsHold { declaration: h.declaration, reason: h.reason },
+        A::CustomsRelease(r) => Action::CustomsRelease { declaration: r.declaration, reason: r.reason },
+        A::Reroute(r) => Action::Reroute { from_leg: r.from_leg, legs: legs("reroute.legs", r.legs)? },
         A::Transfer(_) => Action::Transfer,
         A::Endorse(_) => Action::Endorse,
         A::EndorseToOrder(_) => Action::EndorseToOrder,
@@ -140,6 +189,74 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
         A::ReleasePledge(_) => Action::ReleasePledge,
         A::EnforcePledge(e) => Action::EnforcePledge { reason: e.reason },
     })
+}
+
+fn legs(field: &str, legs: Vec<pb::Leg>) -> Result<Vec<Leg>, RuleError> {
+    legs.into_iter().enumerate().map(|(i, l)| leg(&format!("{field}[{i}]"), l)).collect()
+}
+
+fn leg(field: &str, l: pb::Leg) -> Result<Leg, RuleError> {
+    let place = |p: Option<pb::Place>, end: &str| {
+        p.map(|p| Place { locode: p.locode, facility: p.facility })
+            .ok_or_else(|| RuleError::invalid(format!("{field}.{end}"), "is required"))
+    };
+    let time =
+        |t: &str, name: &str| (!t.is_empty()).then(|| Timestamp::parse(&format!("{field}.{name}"), t)).transpose();
+    let c = l.conveyance.unwrap_or_default();
+    Ok(Leg {
+        mode: match pb::Mode::try_from(l.mode) {
+            Ok(pb::Mode::Rail) => Mode::Rail,
+            Ok(pb::Mode::Sea) => Mode::Sea,
+            Ok(pb::Mode::InlandWaterway) => Mode::InlandWaterway,
+            Ok(pb::Mode::Road) => Mode::Road,
+            Ok(pb::Mode::Air) => Mode::Air,
+            _ => {
+                return Err(RuleError::invalid(
+                    format!("{field}.mode"),
+                    format!("mode {} is not one of RAIL, SEA, INLAND_WATERWAY, ROAD, AIR", l.mode),
+                ))
+            }
+        },
+        carrier: PartyId::parse(&format!("{field}.carrier"), &l.carrier)?,
+        planned_departure: time(&l.planned_departure, "planned_departure")?,
+        planned_arrival: time(&l.planned_arrival, "planned_arrival")?,
+        from: place(l.from, "from")?,
+        to: place(l.to, "to")?,
+        conveyance: Conveyance {
+            vessel_imo: c.vessel_imo,
+            voyage: c.voyage,
+            train_number: c.train_number,
+            wagons: c.wagons,
+            vehicle_id: c.vehicle_id,
+        },
+    })
+}
+
+/// The wire form of a leg (views and clients).
+pub fn encode_leg(l: &Leg) -> pb::Leg {
+    let place = |p: &Place| pb::Place { locode: p.locode.clone(), facility: p.facility.clone() };
+    let c = &l.conveyance;
+    pb::Leg {
+        mode: match l.mode {
+            Mode::Rail => pb::Mode::Rail,
+            Mode::Sea => pb::Mode::Sea,
+            Mode::InlandWaterway => pb::Mode::InlandWaterway,
+            Mode::Road => pb::Mode::Road,
+            Mode::Air => pb::Mode::Air,
+        } as i32,
+        carrier: l.carrier.to_string(),
+        from: Some(place(&l.from)),
+        to: Some(place(&l.to)),
+        conveyance: Some(pb::Conveyance {
+            vessel_imo: c.vessel_imo.clone(),
+            voyage: c.voyage.clone(),
+            train_number: c.train_number.clone(),
+            wagons: c.wagons.clone(),
+            vehicle_id: c.vehicle_id.clone(),
+        }),
+        planned_departure: l.planned_departure.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        planned_arrival: l.planned_arrival.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    }
 }
 
 fn role(r: i32) -> Result<Role, RuleError> {

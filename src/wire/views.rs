@@ -2,6 +2,7 @@
 
 use crate::pb;
 use ebl_core::bill::{BillKind, BillState, SurrenderKind};
+use ebl_core::custody::CustodyState;
 use ebl_core::document::{Profile, TypeCode};
 use ebl_core::ids::ChainId;
 
@@ -28,7 +29,7 @@ impl ReceiptInfo {
         pb::Receipt {
             record_hash: self.hash.0.to_vec(),
             bill_id: match self.chain {
-                ChainId::Title(b) => b.0 .0.to_vec(),
+                ChainId::Title(b) | ChainId::Custody(b) => b.0 .0.to_vec(),
                 ChainId::Registry => vec![],
             },
             position: self.position,
@@ -40,8 +41,8 @@ impl ReceiptInfo {
     }
 }
 
-/// The wire view of a bill; `document` is the transport document as issued.
-pub fn bill_view(b: &BillState, document: Vec<u8>) -> pb::BillView {
+/// The wire view of a bill with its custody; `document` is the transport document as issued.
+pub fn bill_view(b: &BillState, custody: Option<&CustodyState>, document: Vec<u8>) -> pb::BillView {
     let s = |p: &Option<ebl_core::ids::PartyId>| p.as_ref().map(|p| p.to_string()).unwrap_or_default();
     pb::BillView {
         bill_id: b.id.0 .0.to_vec(),
@@ -97,6 +98,7 @@ pub fn bill_view(b: &BillState, document: Vec<u8>) -> pb::BillView {
         locations: b.locations.clone(),
         containers: b.containers.clone(),
         pint_exportable: b.profile == Profile::DcsaEbl3,
+        custody: custody.map(super::custody_view::custody_view),
         document,
     }
 }

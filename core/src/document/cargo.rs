@@ -6,31 +6,33 @@ use super::iso6346;
 use super::rules::{BAD_CONTAINER_NUMBER, BAD_VALUE, UNKNOWN_EQUIPMENT};
 use crate::error::RuleError;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// The seal sources DCSA allows.
 pub const SEAL_SOURCES: [&str; 4] = ["CAR", "SHI", "VET", "CUS"];
 
-/// Checks `utilizedTransportEquipments` and returns the container numbers (sorted, deduplicated).
-pub fn equipments(root: &Obj) -> Result<BTreeSet<String>, RuleError> {
-    let mut containers = BTreeSet::new();
+/// Checks `utilizedTransportEquipments` and returns each container number (sorted, deduplicated)
+/// with its seal numbers as issued.
+pub fn equipments(root: &Obj) -> Result<BTreeMap<String, Vec<String>>, RuleError> {
+    let mut containers = BTreeMap::new();
     for ute in root.objs("utilizedTransportEquipments", 1)? {
         let equipment = ute.obj("equipment")?;
         let number = equipment.str("equipmentReference", usize::MAX, Text::Free)?;
         iso6346::validate(number).map_err(|why| fail(equipment.at("equipmentReference"), BAD_CONTAINER_NUMBER, why))?;
         equipment.opt_str("ISOEquipmentCode", 4, Text::Trimmed)?;
         ute.bool("isShipperOwned")?;
+        let mut seals = Vec::new();
         for seal in ute.objs("seals", 1)? {
-            seal.str("number", 15, Text::Free)?;
+            seals.push(seal.str("number", 15, Text::Free)?.to_owned());
             seal.opt_code("source", &SEAL_SOURCES)?;
         }
-        containers.insert(number.to_owned());
+        containers.entry(number.to_owned()).or_insert_with(Vec::new).extend(seals);
     }
     Ok(containers)
 }
 
 /// Checks `consignmentItems`; every cargo item must sit in one of `containers`.
-pub fn consignments(root: &Obj, containers: &BTreeSet<String>) -> Result<(), RuleError> {
+pub fn consignments(root: &Obj, containers: &BTreeMap<String, Vec<String>>) -> Result<(), RuleError> {
     for item in root.objs("consignmentItems", 1)? {
         item.str("carrierBookingReference", 35, Text::Trimmed)?;
         for (line, path) in item.list("descriptionOfGoods", 1)? {
@@ -51,9 +53,9 @@ pub fn consignments(root: &Obj, containers: &BTreeSet<String>) -> Result<(), Rul
 }
 
 /// One cargo item: where it is stowed, what it weighs, how it is packed.
-fn cargo_item(cargo: &Obj, containers: &BTreeSet<String>) -> Result<(), RuleError> {
+fn cargo_item(cargo: &Obj, containers: &BTreeMap<String, Vec<String>>) -> Result<(), RuleError> {
     let stowed_in = cargo.str("equipmentReference", 11, Text::Trimmed)?;
-    if !containers.contains(stowed_in) {
+    if !containers.contains_key(stowed_in) {
         let why =
             format!("expected one of the utilizedTransportEquipments ({}), found {stowed_in:?}", join(containers));
         return Err(fail(cargo.at("equipmentReference"), UNKNOWN_EQUIPMENT, why));
@@ -80,6 +82,6 @@ fn cargo_item(cargo: &Obj, containers: &BTreeSet<String>) -> Result<(), RuleErro
 }
 
 /// `a, b, c` for messages.
-fn join(set: &BTreeSet<String>) -> String {
-    set.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+fn join(set: &BTreeMap<String, Vec<String>>) -> String {
+    set.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
 }

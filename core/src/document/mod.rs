@@ -88,6 +88,12 @@ pub struct Document {
     pub locations: Vec<String>,
     /// Every container number (ISO 6346) in `utilizedTransportEquipments` (sorted, deduplicated).
     pub containers: Vec<String>,
+    /// Each container's seal numbers as issued.
+    pub seals: std::collections::BTreeMap<String, Vec<String>>,
+    /// Where the carriage starts: `placeOfReceipt`, else `portOfLoading` (UN/LOCODE).
+    pub start: Option<String>,
+    /// Where it ends: `placeOfDelivery`, else `portOfDischarge` (UN/LOCODE).
+    pub end: Option<String>,
     /// The profile it was validated against.
     pub profile: Profile,
 }
@@ -103,7 +109,7 @@ pub fn parse(bytes: &[u8], profile: Profile) -> Result<Document, RuleError> {
     let root = access::Obj::root(&map);
     let head = header::check(&root)?;
     let named = parties::check(&root, head.is_to_order)?;
-    transports::check(&root, profile)?;
+    let ends = transports::check(&root, profile)?;
     let containers = cargo::equipments(&root)?;
     cargo::consignments(&root, &containers)?;
     let (reference, carrier_code) = (head.reference.to_owned(), head.carrier_code.to_owned());
@@ -118,7 +124,10 @@ pub fn parse(bytes: &[u8], profile: Profile) -> Result<Document, RuleError> {
         consignee: named.consignee,
         endorsee: named.endorsee,
         carrier_code,
-        containers: containers.into_iter().collect(),
+        containers: containers.keys().cloned().collect(),
+        seals: containers,
+        start: ends.start,
+        end: ends.end,
         profile,
     })
 }

@@ -13,8 +13,16 @@ use serde_json::Value;
 /// The modes DCSA allows for `preCarriageBy` and `onCarriageBy`.
 pub const MODES: [&str; 5] = ["VESSEL", "RAIL", "TRUCK", "BARGE", "MULTIMODAL"];
 
-/// Checks `transports` under `profile`.
-pub fn check(root: &Obj, profile: Profile) -> Result<(), RuleError> {
+/// Where the carriage starts and ends, by UN/LOCODE, as far as the document says.
+pub struct Ends {
+    /// `placeOfReceipt`, else `portOfLoading`.
+    pub start: Option<String>,
+    /// `placeOfDelivery`, else `portOfDischarge`.
+    pub end: Option<String>,
+}
+
+/// Checks `transports` under `profile`; returns where the carriage starts and ends.
+pub fn check(root: &Obj, profile: Profile) -> Result<Ends, RuleError> {
     let t = root.obj("transports")?;
     t.date("plannedDepartureDate")?;
     t.date("plannedArrivalDate")?;
@@ -31,6 +39,9 @@ pub fn check(root: &Obj, profile: Profile) -> Result<(), RuleError> {
         let why = "expected `placeOfDelivery`: on-carriage by the carrier ends there";
         return Err(fail(t.at("placeOfDelivery"), REQUIRED_FIELD, why));
     }
+    let code =
+        |o: &Option<Obj>| o.as_ref().and_then(|o| o.get(locode::KEY)).and_then(|v| v.as_str()).map(str::to_owned);
+    let ends = Ends { start: code(&receipt).or(code(&loading)), end: code(&delivery).or(code(&discharge)) };
     match profile {
         Profile::DcsaEbl3 => {
             vessel_voyages(&t)?;
@@ -47,7 +58,7 @@ pub fn check(root: &Obj, profile: Profile) -> Result<(), RuleError> {
             place(&t, delivery, "placeOfDelivery")?;
         }
     }
-    Ok(())
+    Ok(ends)
 }
 
 /// At least one vessel voyage, each with a vessel name and the carrier's export voyage number.

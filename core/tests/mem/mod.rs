@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 use ebl_core::apply::{apply, Checked, Effect, Stamp, View};
 use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
 use ebl_core::delegation::Grants;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, PartyId};
@@ -18,6 +19,9 @@ pub struct Mem {
     pub bills: HashMap<BillId, BillState>,
     pub registry: Option<(u64, Hash32)>,
     pub delegations: HashMap<(PartyId, PartyId), Grants>,
+    pub custody: HashMap<BillId, CustodyState>,
+    /// (bill, position) -> hash of every title record applied.
+    pub title_records: HashMap<(BillId, u64), Hash32>,
     pub seq: u64,
 }
 
@@ -36,6 +40,12 @@ impl View for Mem {
     }
     fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
         self.delegations.get(&(principal.clone(), agent.clone())).cloned().unwrap_or_default()
+    }
+    fn custody(&self, id: &BillId) -> Option<CustodyState> {
+        self.custody.get(id).cloned()
+    }
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
+        self.title_records.get(&(*id, position)).copied()
     }
 }
 
@@ -57,7 +67,13 @@ impl Mem {
                 Effect::Delegation(p, a, g) => {
                     self.delegations.insert((p, a), g);
                 }
+                Effect::Custody(c) => {
+                    self.custody.insert(c.bill, *c);
+                }
             }
+        }
+        if let ebl_core::ids::ChainId::Title(b) = rec.payload.chain {
+            self.title_records.insert((b, rec.payload.position), rec.hash);
         }
         self.seq += 1;
         Ok(())
