@@ -59,6 +59,8 @@ SCHEMA = {
         8: ("recipient", "string", "singular", None),
         9: ("claimed_time", "string", "singular", None),
         10: ("agent", "string", "singular", None),
+        11: ("title_position", "uint64", "singular", None),
+        12: ("title_head", "bytes", "singular", None),
         20: ("register_party", "message", "oneof", "RegisterParty"),
         21: ("add_key", "message", "oneof", "AddKey"),
         22: ("revoke_key", "message", "oneof", "RevokeKey"),
@@ -79,7 +81,54 @@ SCHEMA = {
         41: ("pledge", "message", "oneof", "Pledge"),
         42: ("release_pledge", "message", "oneof", "ReleasePledge"),
         43: ("enforce_pledge", "message", "oneof", "EnforcePledge"),
+        50: ("depart", "message", "oneof", "Depart"),
+        51: ("arrive", "message", "oneof", "Arrive"),
+        52: ("handoff", "message", "oneof", "Handoff"),
+        53: ("deliver", "message", "oneof", "Deliver"),
+        54: ("customs_hold", "message", "oneof", "CustomsHold"),
+        55: ("customs_release", "message", "oneof", "CustomsRelease"),
+        56: ("reroute", "message", "oneof", "Reroute"),
     },
+    "Place": {1: ("locode", "string", "singular", None), 2: ("facility", "string", "singular", None)},
+    "Conveyance": {
+        1: ("vessel_imo", "string", "singular", None),
+        2: ("voyage", "string", "singular", None),
+        3: ("train_number", "string", "singular", None),
+        4: ("wagons", "string", "repeated", None),
+        5: ("vehicle_id", "string", "singular", None),
+    },
+    "Leg": {
+        1: ("mode", "enum", "singular", None),
+        2: ("carrier", "string", "singular", None),
+        3: ("from", "message", "singular", "Place"),
+        4: ("to", "message", "singular", "Place"),
+        5: ("conveyance", "message", "singular", "Conveyance"),
+        6: ("planned_departure", "string", "singular", None),
+        7: ("planned_arrival", "string", "singular", None),
+    },
+    "Depart": {
+        1: ("leg", "uint32", "singular", None),
+        2: ("containers", "string", "repeated", None),
+        3: ("conveyance", "message", "singular", "Conveyance"),
+    },
+    "Arrive": {1: ("leg", "uint32", "singular", None), 2: ("containers", "string", "repeated", None)},
+    "SealCheck": {
+        1: ("container", "string", "singular", None),
+        2: ("seal", "string", "singular", None),
+        3: ("new_seal", "string", "singular", None),
+        4: ("reason", "string", "singular", None),
+    },
+    "Handoff": {
+        1: ("leg", "uint32", "singular", None),
+        2: ("place", "string", "singular", None),
+        3: ("containers", "string", "repeated", None),
+        4: ("seals", "message", "repeated", "SealCheck"),
+        5: ("exceptions", "string", "repeated", None),
+    },
+    "Deliver": {1: ("containers", "string", "repeated", None)},
+    "CustomsHold": {1: ("declaration", "string", "singular", None), 2: ("reason", "string", "singular", None)},
+    "CustomsRelease": {1: ("declaration", "string", "singular", None), 2: ("reason", "string", "singular", None)},
+    "Reroute": {1: ("from_leg", "uint32", "singular", None), 2: ("legs", "message", "repeated", "Leg")},
     "Delegate": {
         1: ("principal", "string", "singular", None),
         2: ("agent", "string", "singular", None),
@@ -133,6 +182,7 @@ SCHEMA = {
         5: ("endorsee", "string", "singular", None),
         6: ("issuance_manifest", "string", "singular", None),
         7: ("amends", "bytes", "singular", None),
+        8: ("legs", "message", "repeated", "Leg"),
     },
     "Transfer": {},
     "Endorse": {},
@@ -148,7 +198,8 @@ DEFAULT_OF_TYPE = {"uint32": 0, "uint64": 0, "enum": 0, "string": "", "bytes": b
 
 REGISTRY_ACTIONS = {"register_party", "add_key", "revoke_key", "rotate_key", "delegate", "revoke_delegation"}
 RECIPIENT_ACTIONS = {"issue", "transfer", "endorse", "endorse_to_order", "surrender_for_delivery",
-                     "surrender_for_amendment", "pledge"}
+                     "surrender_for_amendment", "pledge", "handoff", "deliver"}
+CUSTODY_ACTIONS = {"depart", "arrive", "handoff", "deliver", "customs_hold", "customs_release", "reroute"}
 ACTION_NAMES = {
     "register_party": "REGISTER_PARTY", "add_key": "ADD_KEY", "revoke_key": "REVOKE_KEY",
     "rotate_key": "ROTATE_KEY", "issue": "ISSUE", "transfer": "TRANSFER", "endorse": "ENDORSE",
@@ -157,7 +208,9 @@ ACTION_NAMES = {
     "surrender_for_delivery": "SURRENDER_FOR_DELIVERY",
     "surrender_for_amendment": "SURRENDER_FOR_AMENDMENT", "accept_surrender": "SACC",
     "reject_surrender": "SREJ", "pledge": "PLEDGE", "release_pledge": "RELEASE_PLEDGE",
-    "enforce_pledge": "ENFORCE_PLEDGE",
+    "enforce_pledge": "ENFORCE_PLEDGE", "depart": "DEPART", "arrive": "ARRIVE", "handoff": "HANDOFF",
+    "deliver": "DELIVER", "customs_hold": "CUSTOMS_HOLD", "customs_release": "CUSTOMS_RELEASE",
+    "reroute": "REROUTE",
 }
 
 
@@ -476,6 +529,11 @@ def check_record(payload, signatures, origin):
     prev = g("prev_hash", b"")
     if prev and len(prev) != 32:
         raise invalid("prev_hash", f"must be 32 bytes, got {len(prev)}")
+    title_head = g("title_head", b"")
+    if not title_head and g("title_position", 0) != 0:
+        raise invalid("title_position", "is given only with title_head")
+    if title_head and len(title_head) != 32:
+        raise invalid("title_head", f"must be 32 bytes, got {len(title_head)}")
     actor = party("actor", g("actor", ""))
     agent = opt_party("agent", g("agent", ""))
     recipient = opt_party("recipient", g("recipient", ""))
@@ -490,10 +548,13 @@ def check_record(payload, signatures, origin):
     if g("origin", "") != origin:
         raise invalid("origin", f"made for ledger {g('origin', '')!r}, this is {origin!r}")
     # Shape.
+    custody = act in CUSTODY_ACTIONS
+    if custody != bool(title_head):
+        raise invalid("title_head", "is required for a custody record" if custody else "is only for custody records")
     position = g("position", 0)
     if (position == 0) != (not prev):
         raise invalid("prev_hash", "must be empty exactly when position is 0")
-    if (act == "issue") != (position == 0 and not registry):
+    if (act == "issue") != (position == 0 and not registry and not custody):
         raise invalid("position", "ISSUE is exactly the first record of a title chain")
     if (act in RECIPIENT_ACTIONS) != (recipient is not None):
         raise invalid("recipient", f"{'is required' if recipient is None else 'must be empty'} "
@@ -517,6 +578,8 @@ def check_record(payload, signatures, origin):
     # also the principal), each once.
     if act == "delegate":
         required = [actor, party("delegate.principal", body.get("principal", ""))]
+    elif act == "handoff":
+        required = [agent if agent is not None else actor, recipient]
     else:
         required = [agent if agent is not None else actor]
     for i, (sp, _, _) in enumerate(signatures):

@@ -277,7 +277,18 @@ fn run_script(name: &str) -> String {
 fn reference_journey_1_runs_with_the_cli_and_the_carriers_agent_accepts_the_surrender() {
     let text = run_script("demo.sh");
     assert!(text.contains("demo done"), "{text}");
-    for seen in ["NOT_POSSESSOR", "OUTSIDE_DELEGATION", "SACC", "by cq-mto (signed by its agent sg-agency)"] {
+    for seen in [
+        "NOT_POSSESSOR",
+        "HANDOFF MAY PROCEED",
+        "SEAL_MISMATCH",
+        "accepted HANDOFF",
+        "CUSTOMS_HOLD",
+        "OUTSIDE_DELEGATION",
+        "accepted SACC",
+        "by cq-mto (signed by its agent sg-agency)",
+        "accepted DELIVER",
+        "delivered  to sg-buyer",
+    ] {
         assert!(text.contains(seen), "{seen} missing from the demo's output:\n{text}");
     }
 }
