@@ -25,6 +25,12 @@ pub enum CustodyCmd {
         /// Container number (repeat).
         #[arg(long = "container", required = true)]
         containers: Vec<String>,
+        /// The train that actually carries them, when not the leg's planned one (RAIL).
+        #[arg(long)]
+        train: Option<String>,
+        /// The barge, truck or flight that actually carries them, when not the planned one.
+        #[arg(long)]
+        vehicle: Option<String>,
     },
     /// The leg's carrier arrives with containers at the end of the leg.
     Arrive {
@@ -164,8 +170,13 @@ fn seal(s: &str) -> Result<pb::SealCheck, String> {
 pub async fn run(cmd: CustodyCmd, server: &str, out: &Out) -> CliResult {
     let mut c = Client::connect(server.to_string()).await?;
     let (actor, bill, to, action, cosigner) = match cmd {
-        CustodyCmd::Depart { actor, bill, leg, containers } => {
-            (actor, bill, None, Action::Depart(pb::Depart { leg, containers, conveyance: None }), None)
+        CustodyCmd::Depart { actor, bill, leg, containers, train, vehicle } => {
+            let conveyance = (train.is_some() || vehicle.is_some()).then(|| pb::Conveyance {
+                train_number: train.unwrap_or_default(),
+                vehicle_id: vehicle.unwrap_or_default(),
+                ..Default::default()
+            });
+            (actor, bill, None, Action::Depart(pb::Depart { leg, containers, conveyance }), None)
         }
         CustodyCmd::Arrive { actor, bill, leg, containers } => {
             (actor, bill, None, Action::Arrive(pb::Arrive { leg, containers }), None)
