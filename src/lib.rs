@@ -7,7 +7,8 @@
 //! - [`pb`]: generated protobuf and gRPC types (`proto/ebl/v1`).
 //! - [`wire`]: the edge: protobuf bytes -> checked domain types, canonical encoding enforced.
 //! - [`store`]: RocksDB column families, keys, synced write batches, the ledger digest.
-//! - [`writer`]: the single writer: duplicates, stamping, apply, group commit.
+//! - [`writer`]: the single writer: duplicates, stamping, apply, group commit (records and log
+//!   tree nodes in one synced batch).
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
 //! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.

@@ -113,6 +113,15 @@ impl Ledger {
         let key = |m: Meta, what: &str| -> Result<PublicKey, StartError> {
             PublicKey::from_slice(what, &store.meta(m)?.ok_or_else(|| missing(what))?).map_err(|_| missing(what))
         };
+        // Every record is a leaf, committed with it: a database whose tree does not cover its
+        // records predates the log (or is damaged) and cannot serve proofs.
+        let size = store.next_seq()?;
+        if let Err(e) = store.tree_root(size) {
+            return Err(StartError::Config(format!(
+                "{} holds {size} records but its log tree does not cover them ({e})",
+                data_dir.display()
+            )));
+        }
         let recorded = key(Meta::OperatorKey, "operator key")?;
         let ledger_key = key(Meta::LedgerKey, "ledger key")?;
         if let Some(op) = operator {
@@ -144,7 +153,7 @@ impl Ledger {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), StartError> {
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator);
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator)?;
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,

@@ -1,10 +1,12 @@
-//! RocksDB storage: opening, typed reads, the ledger digest, and one synced write batch per
-//! commit. Owns the column families (see [`keys`]); knows nothing of gRPC or title rules.
+//! RocksDB storage: opening, typed reads, the log's tree (`tree`), the ledger digest, and one
+//! synced write batch per commit. Owns the column families (see [`keys`]); knows nothing of gRPC
+//! or title rules.
 //! Every call here blocks: async callers run them on the blocking pool.
 
 pub mod batch;
 pub mod keys;
 pub mod overlay;
+pub mod tree;
 
 use crate::pb;
 use ebl_core::bill::BillState;

@@ -2,6 +2,7 @@
 //! checked domain types, refusing anything that is not the one canonical encoding.
 //! Handlers and the writer only ever see the domain types this module returns.
 
+pub mod entry;
 pub mod payload;
 pub mod read;
 pub mod views;
