@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use ebl_core::log::{Checkpoint, KeyKind, SignedNote, VerifierKey};
 use ebl_ledger::checkpoint::{LOG_BEHIND_CHECKPOINT, LOG_DIVERGES_FROM_CHECKPOINT};
-use ebl_ledger::pb;
+use ebl_ledger::pb::{self, get_inclusion_proof_request::Leaf};
 use ebl_ledger::store::keys::Meta;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -107,6 +107,9 @@ async fn a_restored_older_database_is_refused_rather_than_forked() {
     let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await.unwrap().into_inner();
     assert_eq!(served, published);
     assert_eq!(info.checkpoint_size, 4);
+    // Proofs at the published size cannot be served from the smaller tree.
+    let e = l.client.inclusion(Leaf::Index(0), None).await.unwrap_err();
+    assert_eq!((e.code(), reason_of(&e).as_str()), (tonic::Code::FailedPrecondition, LOG_BEHIND_CHECKPOINT));
 
     // New records take the tree past the published size, on a different history: still refused.
     l.register("sg-buyer", pb::Role::Trader, lei("SGBUY000000000000004"), &[]).await;

@@ -266,4 +266,31 @@ impl Ledger for LedgerService {
     ) -> Result<Response<pb::CheckpointView>, Status> {
         Ok(Response::new(log::checkpoint(&self.shared)?))
     }
+
+    async fn get_inclusion_proof(
+        &self,
+        req: Request<pb::GetInclusionProofRequest>,
+    ) -> Result<Response<pb::InclusionProof>, Status> {
+        let q = crate::wire::log::inclusion_query(req.get_ref()).map_err(LedgerError::from)?;
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::inclusion(&shared, q)).await?))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        req: Request<pb::GetConsistencyProofRequest>,
+    ) -> Result<Response<pb::ConsistencyProof>, Status> {
+        let q = crate::wire::log::consistency_query(req.get_ref());
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::consistency(&shared, q)).await?))
+    }
+
+    async fn get_leaf_hashes(
+        &self,
+        req: Request<pb::GetLeafHashesRequest>,
+    ) -> Result<Response<pb::LeafHashes>, Status> {
+        let r = crate::wire::log::leaf_range(req.get_ref()).map_err(LedgerError::from)?;
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::leaf_hashes(&shared, r)).await?))
+    }
 }
