@@ -1,8 +1,10 @@
-//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads.
+//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
+//! exports.
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
 pub mod keys;
+pub mod log;
 pub mod operator;
 pub mod output;
 pub mod server;
@@ -80,6 +82,9 @@ pub enum Command {
         #[command(flatten)]
         reader: As,
     },
+    /// The transparency log's exports: verifier key, checkpoint, tlog-proof.
+    #[command(subcommand)]
+    Log(log::LogCmd),
     /// Submit a signed record file (from `--out` of another command).
     Submit {
         /// The file.
@@ -121,6 +126,7 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
+        Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;
