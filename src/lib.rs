@@ -7,7 +7,10 @@
 //! - [`pb`]: generated protobuf and gRPC types (`proto/ebl/v1`).
 //! - [`wire`]: the edge: protobuf bytes -> checked domain types, canonical encoding enforced.
 //! - [`store`]: RocksDB column families, keys, synced write batches, the ledger digest.
-//! - [`writer`]: the single writer: duplicates, stamping, apply, group commit.
+//! - [`writer`]: the single writer: duplicates, stamping, apply, group commit (records and log
+//!   tree nodes in one synced batch).
+//! - [`checkpoint`]: the checkpoint signer beside the write path, the checkpoint file, the
+//!   refuse-to-fork rule.
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
 //! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
@@ -16,6 +19,7 @@
 //! - [`error`]: the server's error type.
 
 pub mod api;
+pub mod checkpoint;
 pub mod cli;
 pub mod client;
 pub mod error;

@@ -1,11 +1,15 @@
 //! Wiring: `init` creates a ledger (database metadata and the ledger's own key); `Ledger::open`
-//! opens one; `Ledger::serve` runs the gRPC server on an already bound listener until the
-//! shutdown future resolves, then lets the writer finish its last commit.
+//! opens one (checking its key and its stored checkpoints); `Ledger::serve` runs the writer, the
+//! checkpoint signer and the gRPC server on an already bound listener until the shutdown future
+//! resolves, then lets the writer finish its last commit and the signer sign it.
 
 use crate::api::{auth::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
+use crate::checkpoint::file::CHECKPOINT_FILE;
+use crate::checkpoint::{load_latest, signer, LogState, SignError};
 use crate::pb;
 use crate::store::keys::Meta;
 use crate::store::{Batch, Store};
+use ebl_core::log::{KeyKind, VerifierKey};
 use ebl_core::sig::PublicKey;
 use ed25519_dalek::SigningKey;
 use std::future::Future;
@@ -41,6 +45,9 @@ pub enum StartError {
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The stored checkpoints do not load or verify with the ledger's key.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] SignError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
@@ -72,6 +79,8 @@ pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<Public
             "origin '{origin}' must be non-empty without spaces, e.g. ledger.example/ebl"
         )));
     }
+    // The origin is also the name of the log's key in signed notes.
+    ebl_core::log::key::check_key_name(origin).map_err(|e| StartError::Config(format!("origin: {e}")))?;
     operator.check_strong("operator").map_err(|e| StartError::Config(e.to_string()))?;
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let key_path = data_dir.join(LEDGER_KEY_FILE);
@@ -96,6 +105,10 @@ pub struct Ledger {
     origin: String,
     operator: PublicKey,
     ledger_key: PublicKey,
+    signing_key: SigningKey,
+    verifier: VerifierKey,
+    checkpoint_file: PathBuf,
+    log: Arc<LogState>,
 }
 
 impl Ledger {
@@ -113,6 +126,15 @@ impl Ledger {
         let key = |m: Meta, what: &str| -> Result<PublicKey, StartError> {
             PublicKey::from_slice(what, &store.meta(m)?.ok_or_else(|| missing(what))?).map_err(|_| missing(what))
         };
+        // Every record is a leaf, committed with it: a database whose tree does not cover its
+        // records predates the log (or is damaged) and cannot serve proofs.
+        let size = store.next_seq()?;
+        if let Err(e) = store.tree_root(size) {
+            return Err(StartError::Config(format!(
+                "{} holds {size} records but its log tree does not cover them ({e})",
+                data_dir.display()
+            )));
+        }
         let recorded = key(Meta::OperatorKey, "operator key")?;
         let ledger_key = key(Meta::LedgerKey, "ledger key")?;
         if let Some(op) = operator {
@@ -124,7 +146,33 @@ impl Ledger {
                 )));
             }
         }
-        Ok(Ledger { store: Arc::new(store), origin, operator: recorded, ledger_key })
+        let signing_key = read_secret_key(&data_dir.join(LEDGER_KEY_FILE))?;
+        if signing_key.verifying_key().to_bytes() != ledger_key.0 {
+            return Err(StartError::Config(format!(
+                "{} is not the key this ledger was created with ({})",
+                data_dir.join(LEDGER_KEY_FILE).display(),
+                ledger_key.to_hex()
+            )));
+        }
+        let verifier = VerifierKey::from_signing_key(&origin, KeyKind::Ed25519, &signing_key)
+            .map_err(|e| StartError::Config(format!("origin '{origin}' cannot name the log key: {e}")))?;
+        let checkpoint_file = data_dir.join(CHECKPOINT_FILE);
+        let log = Arc::new(LogState::new(load_latest(&store, &checkpoint_file, &verifier)?));
+        Ok(Ledger {
+            store: Arc::new(store),
+            origin,
+            operator: recorded,
+            ledger_key,
+            signing_key,
+            verifier,
+            checkpoint_file,
+            log,
+        })
+    }
+
+    /// The ledger's checkpoint verifier key (signed-note format `<origin>+<key id>+<base64>`).
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.verifier
     }
 
     /// The database (tests compare its digest before and after a refusal).
@@ -144,7 +192,19 @@ impl Ledger {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), StartError> {
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator);
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator)?;
+        let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
+        let signer_task = signer::spawn(
+            signer::Signer {
+                store: self.store.clone(),
+                key: self.signing_key.clone(),
+                verifier: self.verifier.clone(),
+                file: self.checkpoint_file.clone(),
+                state: self.log.clone(),
+            },
+            writer.committed(),
+            stop_rx,
+        );
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,
@@ -152,6 +212,8 @@ impl Ledger {
             operator: self.operator,
             ledger_key: self.ledger_key,
             replay: ReplayCache::default(),
+            log: self.log.clone(),
+            verifier_key: self.verifier.to_string(),
         });
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -196,6 +258,11 @@ impl Ledger {
         let joined = tokio::task::spawn_blocking(move || writer_thread.join());
         if tokio::time::timeout(DRAIN_DEADLINE, joined).await.is_err() {
             tracing::warn!("writer still busy at the drain deadline; stopping without it");
+        }
+        // The signer signs once more over the final synced tree, then ends.
+        let _ = stop_signer.send(());
+        if tokio::time::timeout(DRAIN_DEADLINE, signer_task).await.is_err() {
+            tracing::warn!("checkpoint signer still busy at the drain deadline; stopping without it");
         }
         tracing::info!("stopped");
         Ok(result?)

@@ -2,13 +2,17 @@
 //! handlers); this one thread takes them in arrival order, answers duplicates with their original
 //! receipt, stamps sequence number and server time, runs the core's `apply` (which re-checks
 //! everything that depends on order), and commits each group of records in one synced write
-//! batch before any of them is acknowledged.
+//! batch before any of them is acknowledged. Each accepted record is one leaf of the log: the
+//! tree nodes its leaves complete go into the same batch, and after the commit the writer
+//! publishes the new (synced) tree size on a watch channel for the checkpoint signer, which it
+//! never waits for.
 
 use crate::error::LedgerError;
 use crate::pb;
 use crate::store::keys::Meta;
 use crate::store::overlay::Overlay;
 use crate::store::{Batch, Store};
+use crate::wire::entry::log_entry;
 use crate::wire::views::ReceiptInfo;
 use ebl_core::apply::{apply, Checked, Stamp};
 use ebl_core::hash::Hash32;
@@ -16,7 +20,7 @@ use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most records committed in one write batch.
 pub const MAX_GROUP: usize = 512;
@@ -32,9 +36,16 @@ struct Job {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::Sender<Job>,
+    committed: watch::Receiver<u64>,
 }
 
 impl WriterHandle {
+    /// The tree size after the writer's last synced commit (the log's synced size), updated after
+    /// every commit that added records. Holding it does not keep the writer running.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
     /// Queues a record and waits for its receipt (marked `duplicate` if it was already accepted).
     pub async fn submit(&self, rec: Checked) -> Result<pb::Receipt, LedgerError> {
         let (reply, rx) = oneshot::channel();
@@ -75,8 +86,13 @@ impl WriterHandle {
 }
 
 /// Starts the writer thread. It ends when every handle is dropped, after its last commit.
-pub fn spawn(store: Arc<Store>, operator: PublicKey) -> (WriterHandle, std::thread::JoinHandle<()>) {
+pub fn spawn(
+    store: Arc<Store>,
+    operator: PublicKey,
+) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
+    // What is in the database at start was recovered from disk, so it is synced.
+    let (size_tx, committed) = watch::channel(store.next_seq()?);
     let thread = std::thread::Builder::new()
         .name("ebl-writer".into())
         .spawn(move || {
@@ -88,11 +104,13 @@ pub fn spawn(store: Arc<Store>, operator: PublicKey) -> (WriterHandle, std::thre
                         Err(_) => break,
                     }
                 }
-                commit_group(&store, &operator, jobs);
+                if let Some(size) = commit_group(&store, &operator, jobs) {
+                    size_tx.send_replace(size);
+                }
             }
         })
         .expect("spawn writer thread");
-    (WriterHandle { tx }, thread)
+    Ok((WriterHandle { tx, committed }, thread))
 }
 
 /// An answer waiting for the group's commit (`durable` answers need none).
@@ -102,10 +120,15 @@ struct Outcome {
     durable: bool,
 }
 
-fn commit_group(store: &Store, operator: &PublicKey, jobs: Vec<Job>) {
+/// Commits one group and answers it; returns the new tree size if the commit added records.
+fn commit_group(store: &Store, operator: &PublicKey, jobs: Vec<Job>) -> Option<u64> {
+    let mut grown = None;
     let outcomes = match build_group(store, operator, jobs) {
-        Ok((outcomes, batch)) => {
+        Ok((outcomes, batch, size)) => {
             let committed = if batch.is_empty() { Ok(()) } else { store.commit(batch) };
+            if committed.is_ok() {
+                grown = size;
+            }
             finish(outcomes, committed.map_err(LedgerError::from))
         }
         Err((replies, e)) => replies
@@ -121,6 +144,7 @@ fn commit_group(store: &Store, operator: &PublicKey, jobs: Vec<Job>) {
         }
         let _ = o.reply.send(o.result);
     }
+    grown
 }
 
 /// Turns answers that waited on the commit into failures if the commit failed.
@@ -141,11 +165,12 @@ fn finish(outcomes: Vec<Outcome>, committed: Result<(), LedgerError>) -> Vec<Out
 
 type GroupFailure = (Vec<Reply>, String);
 
+/// The group's answers and its batch, with the tree size after it if it adds records.
 fn build_group<'a>(
     store: &'a Store,
     operator: &PublicKey,
     jobs: Vec<Job>,
-) -> Result<(Vec<Outcome>, Batch<'a>), GroupFailure> {
+) -> Result<(Vec<Outcome>, Batch<'a>, Option<u64>), GroupFailure> {
     let start = (|| Ok::<_, crate::store::StoreError>((store.next_seq()?, store.last_time()?, Overlay::new(store)?)))();
     let (mut next_seq, last_time, mut overlay) = match start {
         Ok(s) => s,
@@ -153,7 +178,9 @@ fn build_group<'a>(
     };
     // Server time never runs backwards, whatever the wall clock does.
     let time = Timestamp::now().max(last_time);
+    let first_seq = next_seq;
     let mut batch = Batch::new(store);
+    let mut leaves = Vec::new();
     let mut pending: HashMap<Hash32, pb::Receipt> = HashMap::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for Job { rec, reply } in jobs {
@@ -190,6 +217,8 @@ fn build_group<'a>(
                                 }),
                                 receipt: Some(receipt.clone()),
                             };
+                            let signatures = &stored.record.as_ref().expect("built above").signatures;
+                            leaves.push(log_entry(rec.hash, signatures, next_seq, time).leaf_hash());
                             batch.record(&stored, &rec.hash, &rec.payload.chain, rec.payload.position, next_seq);
                             for e in &effects {
                                 batch.effect(e);
@@ -206,11 +235,18 @@ fn build_group<'a>(
         };
         outcomes.push(Outcome { reply, result, durable });
     }
-    if !pending.is_empty() {
-        batch.meta(Meta::NextSeq, &next_seq.to_be_bytes());
-        batch.meta(Meta::LastTime, &(time.0 as u64).to_be_bytes());
+    if pending.is_empty() {
+        return Ok((outcomes, batch, None));
     }
-    Ok((outcomes, batch))
+    // The leaves' tree nodes, computed from the stored right edge of the tree: the tree then has
+    // exactly `next_seq` leaves, like the records.
+    match store.tree_append(first_seq, &leaves) {
+        Ok(appended) => batch.tree_nodes(&appended.nodes),
+        Err(e) => return Ok((finish(outcomes, Err(e.into())), Batch::new(store), None)),
+    }
+    batch.meta(Meta::NextSeq, &next_seq.to_be_bytes());
+    batch.meta(Meta::LastTime, &(time.0 as u64).to_be_bytes());
+    Ok((outcomes, batch, Some(next_seq)))
 }
 
 /// The receipt an already accepted record got, marked as a duplicate.

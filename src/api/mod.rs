@@ -3,6 +3,7 @@
 //! records to the single writer, and answers reads for authenticated readers only.
 
 pub mod auth;
+pub mod log;
 pub mod status;
 
 use crate::error::LedgerError;
@@ -46,6 +47,10 @@ pub struct Shared {
     pub ledger_key: PublicKey,
     /// Nonces of recent signed reads.
     pub replay: ReplayCache,
+    /// The latest signed checkpoint and the signer's refusal, if any.
+    pub log: Arc<crate::checkpoint::LogState>,
+    /// The ledger's checkpoint verifier key, signed-note format.
+    pub verifier_key: String,
 }
 
 /// The `ebl.v1.Ledger` service.
@@ -157,6 +162,7 @@ impl Ledger for LedgerService {
     async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::LedgerInfo>, Status> {
         let shared = self.shared.clone();
         let (log_size, head) = blocking(move || Ok((shared.store.next_seq()?, shared.store.registry_head()?))).await?;
+        let refusal = self.shared.log.refusal();
         Ok(Response::new(pb::LedgerInfo {
             origin: self.shared.origin.clone(),
             operator_public_key: self.shared.operator.0.to_vec(),
@@ -166,6 +172,10 @@ impl Ledger for LedgerService {
             max_batch_records: MAX_BATCH_RECORDS as u32,
             registry_position: head.map(|h| h.0).unwrap_or_default(),
             registry_head: head.map(|h| h.1 .0.to_vec()).unwrap_or_default(),
+            log_verifier_key: self.shared.verifier_key.clone(),
+            checkpoint_size: self.shared.log.latest().map(|c| c.size()).unwrap_or_default(),
+            checkpoint_refusal: refusal.as_ref().map(|r| r.reason.to_string()).unwrap_or_default(),
+            checkpoint_refusal_message: refusal.map(|r| r.message).unwrap_or_default(),
         }))
     }
 
@@ -282,5 +292,39 @@ impl Ledger for LedgerService {
             })
             .await?;
         Ok(stream(records))
+    }
+
+    async fn get_checkpoint(
+        &self,
+        _: Request<pb::GetCheckpointRequest>,
+    ) -> Result<Response<pb::CheckpointView>, Status> {
+        Ok(Response::new(log::checkpoint(&self.shared)?))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        req: Request<pb::GetInclusionProofRequest>,
+    ) -> Result<Response<pb::InclusionProof>, Status> {
+        let q = crate::wire::log::inclusion_query(req.get_ref()).map_err(LedgerError::from)?;
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::inclusion(&shared, q)).await?))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        req: Request<pb::GetConsistencyProofRequest>,
+    ) -> Result<Response<pb::ConsistencyProof>, Status> {
+        let q = crate::wire::log::consistency_query(req.get_ref());
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::consistency(&shared, q)).await?))
+    }
+
+    async fn get_leaf_hashes(
+        &self,
+        req: Request<pb::GetLeafHashesRequest>,
+    ) -> Result<Response<pb::LeafHashes>, Status> {
+        let r = crate::wire::log::leaf_range(req.get_ref()).map_err(LedgerError::from)?;
+        let shared = self.shared.clone();
+        Ok(Response::new(blocking(move || log::leaf_hashes(&shared, r)).await?))
     }
 }

@@ -1,9 +1,11 @@
-//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads.
+//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
+//! exports.
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
 pub mod custody;
 pub mod keys;
+pub mod log;
 pub mod operator;
 pub mod output;
 pub mod route;
@@ -85,6 +87,9 @@ pub enum Command {
         #[command(flatten)]
         reader: As,
     },
+    /// The transparency log's exports: verifier key, checkpoint, tlog-proof.
+    #[command(subcommand)]
+    Log(log::LogCmd),
     /// Submit a signed record file (from `--out` of another command).
     Submit {
         /// The file.
@@ -127,6 +132,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
         Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
+        Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;

@@ -96,6 +96,15 @@ impl Out {
         }
     }
 
+    /// A text printed byte for byte (a signed note, a proof): no newline is added.
+    pub fn exact(&self, v: Value, text: &str) {
+        if self.json {
+            println!("{v}");
+        } else {
+            print!("{text}");
+        }
+    }
+
     /// A plain message.
     pub fn line(&self, s: &str) {
         self.emit(json!({ "message": s }), || s.to_string());
@@ -110,14 +119,21 @@ impl Out {
 
     /// Ledger info.
     pub fn info(&self, i: &pb::LedgerInfo) {
-        let v = json!({"origin": i.origin, "operator_public_key": h(&i.operator_public_key), "ledger_public_key": h(&i.ledger_public_key), "log_size": i.log_size, "max_message_bytes": i.max_message_bytes, "max_batch_records": i.max_batch_records});
+        let v = json!({"origin": i.origin, "operator_public_key": h(&i.operator_public_key), "ledger_public_key": h(&i.ledger_public_key), "log_size": i.log_size, "max_message_bytes": i.max_message_bytes, "max_batch_records": i.max_batch_records, "log_verifier_key": i.log_verifier_key, "checkpoint_size": i.checkpoint_size, "checkpoint_refusal": i.checkpoint_refusal, "checkpoint_refusal_message": i.checkpoint_refusal_message});
         self.emit(v, || {
+            let refusal = if i.checkpoint_refusal.is_empty() {
+                String::new()
+            } else {
+                format!("\nREFUSING TO SIGN CHECKPOINTS: {} {}", i.checkpoint_refusal, i.checkpoint_refusal_message)
+            };
             format!(
-                "origin {}\noperator key {}\nledger key {}\nlog size {}",
+                "origin {}\noperator key {}\nledger key {}\nlog size {}\nlog verifier key {}\ncheckpoint size {}{refusal}",
                 i.origin,
                 h(&i.operator_public_key),
                 h(&i.ledger_public_key),
-                i.log_size
+                i.log_size,
+                i.log_verifier_key,
+                i.checkpoint_size
             )
         });
     }

@@ -1,5 +1,5 @@
-//! One commit's writes: records, their chain and hash entries, the effects of apply, indexes and
-//! metadata, gathered in one RocksDB write batch.
+//! One commit's writes: records, their chain and hash entries, the effects of apply, indexes,
+//! the log's tree nodes and metadata, gathered in one RocksDB write batch.
 
 use super::keys::*;
 use super::Store;
@@ -7,6 +7,7 @@ use crate::pb;
 use ebl_core::apply::Effect;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::ChainId;
+use ebl_core::log::Node;
 use prost::Message;
 use rocksdb::WriteBatch;
 
@@ -60,6 +61,13 @@ impl<'a> Batch<'a> {
                     self.put(CF_INDEX, &container_bill_key(c, &b.id), &[]);
                 }
             }
+        }
+    }
+
+    /// Tree nodes completed by this commit's leaves (from `ebl_core::log::append`).
+    pub fn tree_nodes(&mut self, nodes: &[Node]) {
+        for n in nodes {
+            self.put(CF_TREE, &tree_key(n.level, n.index), &n.hash.0);
         }
     }
 

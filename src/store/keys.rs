@@ -25,10 +25,24 @@ pub const CF_DELEGATIONS: &str = "delegations";
 pub const CF_INDEX: &str = "index";
 /// Typed metadata keys, see [`Meta`].
 pub const CF_META: &str = "meta";
+/// The transparency log's Merkle tree: [`tree_key`] (level, index) -> the 32-byte hash of that
+/// perfect subtree (level 0: leaf hashes). Written only by the writer, in the commit batch.
+pub const CF_TREE: &str = "tree";
 
 /// Every column family, in the order the ledger digest walks them.
-pub const ALL_CFS: [&str; 10] =
-    [CF_RECORDS, CF_BY_HASH, CF_CHAINS, CF_BILLS, CF_CUSTODY, CF_PARTIES, CF_KEYS, CF_DELEGATIONS, CF_INDEX, CF_META];
+pub const ALL_CFS: [&str; 11] = [
+    CF_RECORDS,
+    CF_BY_HASH,
+    CF_CHAINS,
+    CF_BILLS,
+    CF_CUSTODY,
+    CF_PARTIES,
+    CF_KEYS,
+    CF_DELEGATIONS,
+    CF_INDEX,
+    CF_META,
+    CF_TREE,
+];
 
 /// Metadata keys.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +59,9 @@ pub enum Meta {
     LastTime,
     /// Registry chain head: position (u64 BE) ++ hash.
     RegistryHead,
+    /// The latest signed checkpoint: the signed note text, UTF-8 (written by the checkpoint
+    /// signer, never by the writer).
+    Checkpoint,
 }
 
 impl Meta {
@@ -57,6 +74,7 @@ impl Meta {
             Meta::NextSeq => b"next_seq",
             Meta::LastTime => b"last_time",
             Meta::RegistryHead => b"registry_head",
+            Meta::Checkpoint => b"checkpoint",
         }
     }
 }
@@ -64,6 +82,15 @@ impl Meta {
 /// Key of a global sequence number.
 pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
+}
+
+/// Key of a tree node: level (u8) ++ index (u64 BE), so one level's nodes are contiguous and
+/// in index order.
+pub fn tree_key(level: u8, index: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = level;
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
 }
 
 /// Prefix of a chain's entries: `0x00` for the registry, `0x01 ++ bill id` for a title chain,

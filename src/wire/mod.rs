@@ -3,6 +3,8 @@
 //! Handlers and the writer only ever see the domain types this module returns.
 
 pub mod custody_view;
+pub mod entry;
+pub mod log;
 pub mod payload;
 pub mod read;
 pub mod views;

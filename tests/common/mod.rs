@@ -93,6 +93,36 @@ impl TestLedger {
         Self::open(dir, operator, parties).await
     }
 
+    /// Stops the server, runs `between` on its data folder (e.g. to copy or restore the
+    /// database), and starts it again on that folder.
+    pub async fn restart_with(mut self, between: impl FnOnce(&std::path::Path)) -> Self {
+        let dir = self.stop().await;
+        between(dir.path());
+        let operator = self.operator.clone();
+        let parties = std::mem::take(&mut self.parties);
+        Self::open(dir, operator, parties).await
+    }
+
+    /// Polls GetCheckpoint until the latest checkpoint has `size` (generous deadline; no timing
+    /// is asserted, only that it comes).
+    pub async fn checkpoint_of_size(&mut self, size: u64) -> pb::CheckpointView {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(c) = self.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await {
+                if c.get_ref().size == size {
+                    return c.into_inner();
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "no checkpoint of size {size} within 60 s");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The ledger's public facts, fetched now.
+    pub async fn info(&mut self) -> pb::LedgerInfo {
+        self.client.grpc.get_info(pb::GetInfoRequest {}).await.unwrap().into_inner()
+    }
+
     /// Stops the server; returns its data folder.
     pub async fn stop(&mut self) -> tempfile::TempDir {
         self.shutdown.take().unwrap().send(()).unwrap();

@@ -6,6 +6,7 @@
 //! store implements [`NodeSource`] over its node column and writes what [`append`] returns in the
 //! same batch as the records; times are parameters; signing keys are passed in.
 //!
+//! - [`entry`]: the log entry (what a leaf is) and its 80-byte encoding.
 //! - [`tree`]: leaf and node hashing, the storage model, [`append`], [`root`], [`MemoryTree`].
 //! - [`proof`]: inclusion and consistency proofs from stored nodes.
 //! - [`verify`]: RFC 9162 proof verification.
@@ -18,6 +19,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod entry;
 pub mod error;
 pub mod key;
 pub mod note;
@@ -28,6 +30,7 @@ pub mod tree;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, OpenedCheckpoint};
+pub use entry::LogEntry;
 pub use error::{NoteError, ProofError};
 pub use key::{KeyKind, VerifierKey};
 pub use note::{NoteSignature, SignedNote, Verified};

@@ -1,6 +1,8 @@
 //! Client side: building and signing record payloads and read envelopes exactly as
 //! `docs/wire-format.md` specifies, and a small gRPC client over them. Used by the `ebl` CLI,
-//! the demo and the tests; the server never calls it.
+//! the demo and the tests; the server never calls it. The log's RPCs and exports are in [`log`].
+
+pub mod log;
 
 use crate::pb::{self, ledger_client::LedgerClient, record_payload::Action};
 use crate::wire::read::READ_DOMAIN;

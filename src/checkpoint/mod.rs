@@ -1,0 +1,156 @@
+//! Checkpoints, beside the write path: the signer task that signs C2SP checkpoints over the
+//! synced tree ([`signer`]), the checkpoint file outside the database ([`file`]), and the state
+//! the API serves from ([`LogState`]). Owns the refuse-to-fork rule; never writes a record, a
+//! tree node or anything the writer writes (its only database write is `meta/checkpoint`).
+
+pub mod file;
+pub mod signer;
+
+use crate::store::StoreError;
+use ebl_core::log::{Checkpoint, NoteError, SignedNote, VerifierKey};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// Reason given while the tree is smaller than the checkpoint on file (an older database).
+pub const LOG_BEHIND_CHECKPOINT: &str = "LOG_BEHIND_CHECKPOINT";
+/// Reason given while the tree's root at the checkpoint's size is not the checkpoint's root.
+pub const LOG_DIVERGES_FROM_CHECKPOINT: &str = "LOG_DIVERGES_FROM_CHECKPOINT";
+/// Reason given while a checkpoint cannot be signed or stored for another cause (I/O, storage).
+pub const CHECKPOINT_SIGNING_FAILED: &str = "CHECKPOINT_SIGNING_FAILED";
+
+/// A checkpoint signed by this ledger, as served: the signed note text exactly, and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The signed note: body, blank line, signature line(s).
+    pub note: String,
+    /// What the note says.
+    pub checkpoint: Checkpoint,
+}
+
+impl SignedCheckpoint {
+    /// Parses a stored note and verifies it with the ledger's verifier key.
+    pub fn open(note: &str, key: &VerifierKey) -> Result<Self, NoteError> {
+        let opened = Checkpoint::open(&SignedNote::parse(note)?, key, &[])?;
+        Ok(SignedCheckpoint { note: note.to_string(), checkpoint: opened.checkpoint })
+    }
+
+    /// The tree size.
+    pub fn size(&self) -> u64 {
+        self.checkpoint.size()
+    }
+}
+
+/// Why the signer did not sign.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The tree is smaller than the last checkpoint signed: signing now would fork the log.
+    #[error("the tree has {tree} leaves but checkpoint {checkpoint} was already signed (older database?)")]
+    Behind {
+        /// Size of the checkpoint on file.
+        checkpoint: u64,
+        /// Size of the tree.
+        tree: u64,
+    },
+    /// The tree at the checkpoint's size has another root: signing would fork the log.
+    #[error("the tree's root at size {size} is {tree} but the signed checkpoint says {checkpoint}")]
+    Diverges {
+        /// The checkpoint's size.
+        size: u64,
+        /// The checkpoint's root.
+        checkpoint: ebl_core::hash::Hash32,
+        /// The tree's root at that size.
+        tree: ebl_core::hash::Hash32,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The checkpoint file could not be read or written.
+    #[error("{path}: {err}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        err: std::io::Error,
+    },
+    /// A stored checkpoint does not parse or verify, or a new one cannot be formed.
+    #[error("checkpoint: {0}")]
+    Note(#[from] NoteError),
+}
+
+impl SignError {
+    /// The machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignError::Behind { .. } => LOG_BEHIND_CHECKPOINT,
+            SignError::Diverges { .. } => LOG_DIVERGES_FROM_CHECKPOINT,
+            _ => CHECKPOINT_SIGNING_FAILED,
+        }
+    }
+}
+
+/// Why signing is refused right now, as `LedgerInfo` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Machine-readable reason (one of the constants above).
+    pub reason: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The latest good checkpoint and the signer's refusal, if any: what the API reads.
+#[derive(Debug, Default)]
+pub struct LogState {
+    // std RwLock: held only to clone an Arc or swap a value, never across an await; many readers.
+    inner: RwLock<(Option<Arc<SignedCheckpoint>>, Option<Refusal>)>,
+}
+
+impl LogState {
+    /// A state serving `latest` (the larger of the file's and the database's checkpoint).
+    pub fn new(latest: Option<SignedCheckpoint>) -> Self {
+        LogState { inner: RwLock::new((latest.map(Arc::new), None)) }
+    }
+
+    /// The latest checkpoint signed (never smaller than the one on file).
+    pub fn latest(&self) -> Option<Arc<SignedCheckpoint>> {
+        self.inner.read().expect("log state lock poisoned").0.clone()
+    }
+
+    /// Why signing is refused, if it is.
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.inner.read().expect("log state lock poisoned").1.clone()
+    }
+
+    fn publish(&self, cp: Arc<SignedCheckpoint>) {
+        *self.inner.write().expect("log state lock poisoned") = (Some(cp), None);
+    }
+
+    /// Sets or clears the refusal; says whether it changed.
+    fn set_refusal(&self, refusal: Option<Refusal>) -> bool {
+        let mut inner = self.inner.write().expect("log state lock poisoned");
+        let changed = inner.1 != refusal;
+        inner.1 = refusal;
+        changed
+    }
+}
+
+/// The checkpoint to serve at start: the larger of the file's and the database's, both verified
+/// with the ledger's key (a file or value that does not verify is an error, not ignored).
+pub fn load_latest(
+    store: &crate::store::Store,
+    path: &std::path::Path,
+    key: &VerifierKey,
+) -> Result<Option<SignedCheckpoint>, SignError> {
+    let on_file = file::read(path).map_err(|err| SignError::Io { path: path.to_path_buf(), err })?;
+    let on_file = on_file.map(|t| SignedCheckpoint::open(&t, key)).transpose()?;
+    let in_db = store.meta(crate::store::keys::Meta::Checkpoint)?;
+    let in_db = in_db
+        .map(|v| {
+            let text = String::from_utf8(v).map_err(|_| NoteError::MalformedNote { why: "not UTF-8".into() })?;
+            SignedCheckpoint::open(&text, key)
+        })
+        .transpose()?;
+    Ok(match (on_file, in_db) {
+        (Some(f), Some(d)) => Some(if d.size() > f.size() { d } else { f }),
+        (f, d) => f.or(d),
+    })
+}

@@ -1,0 +1,47 @@
+//! `ebl log ...`: the transparency log's standard exports, printed exactly so that tools that
+//! speak the formats need none of this code: the verifier key (signed-note key format), the
+//! latest checkpoint (the signed note), and a record's c2sp.org/tlog-proof@v1.
+
+use super::output::Out;
+use super::CliResult;
+use crate::client::Client;
+use clap::Subcommand;
+use ebl_core::hash::Hash32;
+use serde_json::json;
+
+/// Log commands.
+#[derive(Subcommand, Debug)]
+pub enum LogCmd {
+    /// The ledger's checkpoint verifier key: `<origin>+<key id>+<base64>`.
+    Key,
+    /// The latest signed checkpoint, exactly as signed.
+    Checkpoint,
+    /// A record's offline inclusion proof (c2sp.org/tlog-proof@v1), checked before printing.
+    Proof {
+        /// The record's hash (64 hex, as in its receipt).
+        #[arg(long)]
+        record: String,
+    },
+}
+
+/// Runs a log command.
+pub async fn run(cmd: LogCmd, server: &str, out: &Out) -> CliResult {
+    let mut c = Client::connect(server.to_string()).await?;
+    match cmd {
+        LogCmd::Key => {
+            let key = c.verifier_key()?.to_string();
+            out.exact(json!({ "verifier_key": key }), &format!("{key}\n"));
+        }
+        LogCmd::Checkpoint => {
+            let cp = c.checkpoint().await?;
+            out.exact(json!({"note": cp.note, "size": cp.size, "root": hex::encode(&cp.root)}), &cp.note);
+        }
+        LogCmd::Proof { record } => {
+            let hash = Hash32::from_hex(&record).ok_or("--record: expected 64 hex characters")?;
+            let proof = c.tlog_proof(hash).await?;
+            let text = proof.to_string();
+            out.exact(json!({"proof": text, "index": proof.index(), "tree_size": proof.checkpoint().size()}), &text);
+        }
+    }
+    Ok(())
+}

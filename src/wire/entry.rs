@@ -1,0 +1,30 @@
+//! The log entry of a record, from its protobuf form (the core's `LogEntry` never sees protobuf):
+//! the one place the record's signatures are encoded for the log. The writer uses it for new
+//! records; readers and tests recompute entries from stored records with it.
+
+use crate::pb;
+use ebl_core::hash::Hash32;
+use ebl_core::log::LogEntry;
+use ebl_core::record::record_hash;
+use ebl_core::time::Timestamp;
+use prost::Message;
+
+/// The record's repeated `Signature` field exactly as stored: `SignedRecord { payload: empty,
+/// signatures }` encoded.
+pub fn encoded_signatures(signatures: &[pb::Signature]) -> Vec<u8> {
+    pb::SignedRecord { payload: Vec::new(), signatures: signatures.to_vec() }.encode_to_vec()
+}
+
+/// The entry of a record with hash `hash` and `signatures`, placed at `seq` at `time`.
+pub fn log_entry(hash: Hash32, signatures: &[pb::Signature], seq: u64, time: Timestamp) -> LogEntry {
+    LogEntry::new(hash, &encoded_signatures(signatures), seq, time)
+}
+
+/// The entry of a stored record, recomputed from its payload bytes (rehashed), its signatures and
+/// its receipt's sequence number and server time.
+pub fn stored_entry(stored: &pb::StoredRecord) -> Result<LogEntry, String> {
+    let rec = stored.record.as_ref().ok_or("stored record without its record")?;
+    let receipt = stored.receipt.as_ref().ok_or("stored record without its receipt")?;
+    let time = Timestamp::parse("server_time", &receipt.server_time).map_err(|e| e.to_string())?;
+    Ok(log_entry(record_hash(&rec.payload), &rec.signatures, receipt.seq, time))
+}
