@@ -390,6 +390,29 @@ fn custody_at_issue(
             ),
         ));
     }
+    // Goods waiting at the start of a leg stay with the carrier holding them, where they are.
+    for (number, c) in &prev.containers {
+        let i = c.leg as usize;
+        let field = format!("issue.legs[{i}]");
+        match legs.get(i) {
+            Some(l) if l.carrier != c.carrier => {
+                return Err(RuleError::invalid(
+                    format!("{field}.carrier"),
+                    format!("'{}' holds {number} for leg {i}: it carries that leg", c.carrier),
+                ))
+            }
+            Some(l) if c.stage == crate::custody::Stage::Ready && l.from.locode != c.location => {
+                return Err(RuleError::invalid(
+                    format!("{field}.from"),
+                    format!("{number} waits at {} for leg {i}: the leg starts there", c.location),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                return Err(RuleError::invalid("issue.legs", format!("{number} is on leg {i}: the route keeps it")))
+            }
+        }
+    }
     Ok(Some(CustodyState { bill: bill.id, head: None, route: legs.to_vec(), route_version: 0, ..prev }))
 }
 

@@ -408,7 +408,10 @@ impl Payload {
                 }
             }
         }
-        if self.recipient.as_ref() == Some(&self.actor) && !matches!(self.action, Action::Issue(_)) {
+        // A carrier may issue to itself, and hand goods over to itself where it carries two legs
+        // in a row (train to ship at its own terminal): the seals are still checked.
+        if self.recipient.as_ref() == Some(&self.actor) && !matches!(self.action, Action::Issue(_) | Action::Handoff(_))
+        {
             return Err(RuleError::invalid("recipient", "must differ from the actor"));
         }
         Ok(())
@@ -422,7 +425,12 @@ impl Payload {
             // Both carriers sign a handoff over the same bytes (an agent may sign for the outgoing one).
             (Action::Handoff(_), agent) => {
                 let incoming = self.recipient.clone().expect("shape checked: HANDOFF has a recipient");
-                vec![agent.clone().unwrap_or_else(|| self.actor.clone()), incoming]
+                let outgoing = agent.clone().unwrap_or_else(|| self.actor.clone());
+                if incoming == self.actor {
+                    vec![outgoing]
+                } else {
+                    vec![outgoing, incoming]
+                }
             }
             (_, Some(agent)) => vec![agent.clone()],
             (_, None) => vec![self.actor.clone()],
