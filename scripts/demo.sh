@@ -76,7 +76,8 @@ refused OUTSIDE_DELEGATION bill transfer $(as sg-agency) --on-behalf-of cq-mto -
 ebl bill accept-surrender $(as sg-agency) --on-behalf-of cq-mto --bill "$BILL"
 ebl custody deliver $(as bbw-shipping) --bill "$BILL" --to sg-buyer --container $BOX1 --container $BOX2
 
-step "Singapore customs query the containers' history"
+step "Singapore customs look a container up and read its history"
+ebl find $(as sg-customs) --container $BOX1
 ebl custody history $(as sg-customs) --bill "$BILL"
 
 step "history of the bill"

@@ -99,7 +99,23 @@ async fn journey_1_rail_sea_with_the_qinzhou_handoff_and_a_letter_of_credit() {
     let v = l.client.bill(&customs, bill).await.unwrap();
     assert_eq!((v.status.as_str(), custody(&v).delivered_to.as_str()), ("ACCOMPLISHED", "sg-buyer"));
 
-    // Singapore customs query the container's history: custody chain, then title chain.
+    // Singapore customs look the container up, then read its history: custody chain, title chain.
+    let by_box = pb::FindBillsRequest { container: "CQLU4518208".into(), ..Default::default() };
+    let found = l.client.find_bills(&customs, by_box.clone()).await.unwrap();
+    assert_eq!(found.bills.iter().map(|b| b.bill_id.clone()).collect::<Vec<_>>(), [bill.0 .0.to_vec()]);
+    assert_eq!((found.bills[0].status.as_str(), found.bills[0].entitled.as_str()), ("ACCOMPLISHED", "sg-buyer"));
+    // By place too: Qinzhou is a place of the bill (its port of loading and a leg's end), so
+    // Chinese customs at Qinzhou find it; Singapore customs see it as well (it ends in Singapore).
+    let by_place = pb::FindBillsRequest { locode: "CNQZH".into(), ..Default::default() };
+    let qz = l.party("cn-customs-qz");
+    assert_eq!(l.client.find_bills(&qz, by_place.clone()).await.unwrap().bills.len(), 1);
+    assert_eq!(l.client.find_bills(&customs, by_place).await.unwrap().bills.len(), 1);
+    // A party that has no part in the bill finds nothing, exactly as if there were nothing.
+    let stranger = l.party("ys-line");
+    assert!(l.client.find_bills(&stranger, by_box).await.unwrap().bills.is_empty());
+    let both = pb::FindBillsRequest { container: "CQLU4518208".into(), party: "sg-buyer".into(), ..Default::default() };
+    let err = l.client.find_bills(&customs, both).await.unwrap_err();
+    assert_eq!((err.code(), reason_of(&err)), (tonic::Code::InvalidArgument, "INVALID_FIELD".to_string()));
     let custody_records = l.client.custody_history(&customs, bill).await.unwrap();
     let actions: Vec<String> = custody_records.iter().map(|r| r.receipt.as_ref().unwrap().action.clone()).collect();
     assert_eq!(

@@ -313,6 +313,11 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
             if let Some(c) = custody {
                 let mut bill = bill;
                 bill.parties.extend(c.carriers());
+                // The places the route passes are places the bill touches (customs, place index).
+                let places = c.route.iter().flat_map(|l| [l.from.locode.clone(), l.to.locode.clone()]);
+                bill.locations.extend(places);
+                bill.locations.sort();
+                bill.locations.dedup();
                 out.push(Effect::Bill(Box::new(bill)));
                 out.push(Effect::Custody(Box::new(c)));
             } else {

@@ -10,6 +10,7 @@ use ebl_core::bill::BillState;
 use ebl_core::error::AuthFailure;
 use ebl_core::ids::{PartyId, OPERATOR};
 use ebl_core::registry::{Party, Role};
+use ebl_core::route::Leg;
 use ebl_core::sig::PublicKey;
 use ebl_core::time::{Timestamp, READ_WINDOW};
 use ebl_core::RuleError;
@@ -29,16 +30,21 @@ impl Reader {
     /// Whether this reader may see `bill`. `acts_for(principal)` says whether the reader holds a
     /// delegation in force from `principal`: an agent sees what its principals see, so that it
     /// can build its records, for as long as its delegation lasts.
-    /// `carriers` are the carriers of the bill's route in force (a re-routing may add some).
-    pub fn can_see(&self, bill: &BillState, carriers: &[PartyId], acts_for: impl Fn(&PartyId) -> bool) -> bool {
+    /// `route` is the bill's route in force, if it has one: its carriers may see the bill, and
+    /// customs whose jurisdiction it crosses (a re-routing may add both).
+    pub fn can_see(&self, bill: &BillState, route: &[Leg], acts_for: impl Fn(&PartyId) -> bool) -> bool {
         match self {
             Reader::Operator => true,
             Reader::Party(p) => match p.registration.role {
                 Role::Auditor => true,
-                Role::Customs => bill.locations.iter().any(|l| p.covers(l)),
+                Role::Customs => {
+                    bill.locations.iter().any(|l| p.covers(l))
+                        || route.iter().any(|l| p.covers(&l.from.locode) || p.covers(&l.to.locode))
+                }
                 _ => {
                     let me = &p.registration.party;
-                    bill.parties.contains(me) || carriers.contains(me) || bill.parties.iter().any(acts_for)
+                    let carries = route.iter().any(|l| &l.carrier == me);
+                    bill.parties.contains(me) || carries || bill.parties.iter().any(acts_for)
                 }
             },
         }

@@ -9,6 +9,7 @@ pub mod status;
 use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
 use crate::replay::replay_bill;
+use crate::store::keys::IndexKey;
 use crate::store::Store;
 use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_view};
 use crate::writer::WriterHandle;
@@ -30,6 +31,8 @@ use tonic::{Request, Response, Status};
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Largest gRPC message accepted (bytes); larger ones are refused by the transport.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Most bills one FindBills answer lists.
+pub const MAX_FOUND: usize = 1000;
 /// Most records in one SubmitBatch call.
 pub const MAX_BATCH_RECORDS: usize = 256;
 
@@ -117,9 +120,9 @@ fn visible_bill(
     let acts_for =
         |principal: &PartyId| shared.store.delegation(principal, &me).map(|g| g.current().is_some()).unwrap_or(false);
     let custody = shared.store.custody(&id)?;
-    let carriers = custody.as_ref().map(|c| c.carriers()).unwrap_or_default();
+    let route = custody.as_ref().map(|c| c.route.as_slice()).unwrap_or_default();
     match shared.store.bill(&id)? {
-        Some(b) if reader.can_see(&b, &carriers, acts_for) => Ok((b, custody)),
+        Some(b) if reader.can_see(&b, route, acts_for) => Ok((b, custody)),
         _ => Err(RuleError::NotFound { what: format!("bill {id}") }.into()),
     }
 }
@@ -280,6 +283,46 @@ impl Ledger for LedgerService {
             })
             .await?;
         Ok(Response::new(check))
+    }
+
+    async fn find_bills(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BillList>, Status> {
+        let list = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/FindBills", |s, reader, request| {
+                let q: pb::FindBillsRequest = decode_canonical("envelope.request", &request)?;
+                let key = match (q.container.as_str(), q.party.as_str(), q.locode.as_str()) {
+                    (c, "", "") if !c.is_empty() => IndexKey::Container(c),
+                    ("", p, "") if !p.is_empty() => IndexKey::Party(p),
+                    ("", "", l) if ebl_core::document::is_locode(l) => IndexKey::Location(l),
+                    _ => {
+                        return Err(RuleError::invalid(
+                            "envelope.request",
+                            "give exactly one of container, party, locode (a UN/LOCODE)",
+                        )
+                        .into())
+                    }
+                };
+                let mut bills = Vec::new();
+                for id in s.store.indexed_bills(key, MAX_FOUND)? {
+                    // Bills the reader may not see are left out, as if they did not exist.
+                    let b = match visible_bill(s, &reader, &id.0 .0) {
+                        Ok((b, _)) => b,
+                        Err(LedgerError::Rule(RuleError::NotFound { .. })) => continue,
+                        Err(e) => return Err(e),
+                    };
+                    bills.push(pb::BillSummary {
+                        bill_id: b.id.0 .0.to_vec(),
+                        issuer: b.issuer.to_string(),
+                        reference: b.reference.clone(),
+                        amendment: b.amendment,
+                        status: b.status.name().into(),
+                        possessor: b.possessor.to_string(),
+                        entitled: b.entitled().to_string(),
+                    });
+                }
+                Ok(pb::BillList { bills })
+            })
+            .await?;
+        Ok(Response::new(list))
     }
 
     type GetRegistryStream = RecordStream;

@@ -81,6 +81,21 @@ pub enum Command {
         #[arg(long)]
         bill: String,
     },
+    /// Find the bills you may see that name a container, a party or a place.
+    Find {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+        /// A container number.
+        #[arg(long, group = "by")]
+        container: Option<String>,
+        /// A party id.
+        #[arg(long = "party", id = "named_party", group = "by")]
+        party: Option<String>,
+        /// A UN/LOCODE.
+        #[arg(long, group = "by")]
+        place: Option<String>,
+    },
     /// List the registry records.
     Registry {
         /// Reader.
@@ -137,6 +152,16 @@ pub async fn run(cli: Cli) -> CliResult {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;
             out.title(&c.verify_title(&reader.identity()?, id).await?);
+            Ok(())
+        }
+        Command::Find { reader, container, party, place } => {
+            let mut c = Client::connect(cli.server).await?;
+            let q = crate::pb::FindBillsRequest {
+                container: container.unwrap_or_default(),
+                party: party.unwrap_or_default(),
+                locode: place.unwrap_or_default(),
+            };
+            out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())
         }
         Command::Registry { reader } => {

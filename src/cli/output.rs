@@ -185,6 +185,36 @@ impl Out {
         });
     }
 
+    /// A list of bills.
+    pub fn bill_list(&self, l: &pb::BillList) {
+        let items: Vec<Value> = l
+            .bills
+            .iter()
+            .map(|b| json!({"bill_id": h(&b.bill_id), "issuer": b.issuer, "reference": b.reference, "amendment": b.amendment, "status": b.status, "possessor": b.possessor, "entitled": b.entitled}))
+            .collect();
+        self.emit(Value::Array(items), || {
+            if l.bills.is_empty() {
+                return "no bill you may see".into();
+            }
+            l.bills
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {}/{}/{} {}: possessor {}, entitled {}",
+                        h(&b.bill_id),
+                        b.issuer,
+                        b.reference,
+                        b.amendment,
+                        b.status,
+                        b.possessor,
+                        b.entitled
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
     /// The check at a handoff.
     pub fn handoff(&self, c: &pb::HandoffCheck) {
         let b = c.bill.clone().unwrap_or_default();

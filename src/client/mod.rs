@@ -188,6 +188,12 @@ impl Client {
         collect(self.grpc.get_history(r).await?.into_inner()).await
     }
 
+    /// The bills `reader` may see that name a container, a party or a place.
+    pub async fn find_bills(&mut self, reader: &Identity, query: pb::FindBillsRequest) -> Result<pb::BillList, Status> {
+        let r = signed_read(reader, self.origin(), "/ebl.v1.Ledger/FindBills", &query);
+        Ok(self.grpc.find_bills(r).await?.into_inner())
+    }
+
     /// Whether the goods may be handed over at the end of `leg`, read as `reader`.
     pub async fn verify_handoff(
         &mut self,

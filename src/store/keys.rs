@@ -115,17 +115,39 @@ pub fn delegation_key(principal: &str, agent: &str) -> Vec<u8> {
 
 /// Index key: party -> bill.
 pub fn party_bill_key(party: &str, bill: &BillId) -> Vec<u8> {
-    [b"p", party.as_bytes(), &[0], &bill.0 .0].concat()
+    [IndexKey::Party(party).prefix(), bill.0 .0.to_vec()].concat()
+}
+
+/// What a secondary index is looked up by.
+#[derive(Debug, Clone, Copy)]
+pub enum IndexKey<'a> {
+    /// A party id.
+    Party(&'a str),
+    /// A UN/LOCODE (always 5 bytes, so no separator is needed).
+    Location(&'a str),
+    /// A container number.
+    Container(&'a str),
+}
+
+impl IndexKey<'_> {
+    /// The prefix of every index entry under this key; the bill id (32 bytes) follows it.
+    pub fn prefix(self) -> Vec<u8> {
+        match self {
+            IndexKey::Party(p) => [b"p", p.as_bytes(), &[0]].concat(),
+            IndexKey::Location(l) => [b"l", l.as_bytes()].concat(),
+            IndexKey::Container(c) => [b"c", c.as_bytes(), &[0]].concat(),
+        }
+    }
 }
 
 /// Index key: UN/LOCODE -> bill.
 pub fn location_bill_key(locode: &str, bill: &BillId) -> Vec<u8> {
-    [b"l", locode.as_bytes(), &bill.0 .0].concat()
+    [IndexKey::Location(locode).prefix(), bill.0 .0.to_vec()].concat()
 }
 
 /// Index key: container number -> bill.
 pub fn container_bill_key(container: &str, bill: &BillId) -> Vec<u8> {
-    [b"c", container.as_bytes(), &[0], &bill.0 .0].concat()
+    [IndexKey::Container(container).prefix(), bill.0 .0.to_vec()].concat()
 }
 
 /// Decodes a u64 stored big-endian.

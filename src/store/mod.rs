@@ -143,6 +143,22 @@ impl Store {
         Ok(self.get_json(CF_DELEGATIONS, &delegation_key(principal.as_str(), agent.as_str()))?.unwrap_or_default())
     }
 
+    /// The bills indexed under `key`, in bill-id order, at most `limit`.
+    pub fn indexed_bills(&self, key: IndexKey, limit: usize) -> Result<Vec<BillId>, StoreError> {
+        let prefix = key.prefix();
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_INDEX), IteratorMode::From(&prefix, Direction::Forward)) {
+            let (k, _) = item?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            let id = Hash32::from_slice(&k[prefix.len()..])
+                .ok_or(StoreError::Corrupt { cf: CF_INDEX, why: "index key does not end in a bill id".into() })?;
+            out.push(BillId(id));
+        }
+        Ok(out)
+    }
+
     /// The sequence numbers of a chain's records from `from` on, in chain order.
     pub fn chain_seqs(&self, chain: &ChainId, from: u64) -> Result<Vec<u64>, StoreError> {
         let prefix = chain_prefix(chain);
