@@ -30,8 +30,8 @@ fn log_key() -> VerifierKey {
 fn cosigned(n: usize) -> SignedNote {
     let cp = Checkpoint::new(ORIGIN, 42, Hash32([5; 32])).unwrap();
     let mut note = cp.sign(&log()).unwrap();
-    for i in 0..n {
-        note.add_signature(cosign(&cp.body(), NAMES[i], &witness(i), 1_800_000_000 + i as u64).unwrap()).unwrap();
+    for (i, name) in NAMES.iter().enumerate().take(n) {
+        note.add_signature(cosign(&cp.body(), name, &witness(i), 1_800_000_000 + i as u64).unwrap()).unwrap();
     }
     note
 }

@@ -1,5 +1,5 @@
 //! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
-//! exports.
+//! exports, and `ebl witness` (a C2SP witness).
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
@@ -10,6 +10,7 @@ pub mod operator;
 pub mod output;
 pub mod route;
 pub mod server;
+pub mod witness;
 
 use crate::client::{Client, Identity};
 use clap::{Args, Parser, Subcommand};
@@ -90,6 +91,8 @@ pub enum Command {
     /// The transparency log's exports: verifier key, checkpoint, tlog-proof.
     #[command(subcommand)]
     Log(log::LogCmd),
+    /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
+    Witness(witness::WitnessArgs),
     /// Submit a signed record file (from `--out` of another command).
     Submit {
         /// The file.
@@ -133,6 +136,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
         Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
         Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
+        Command::Witness(args) => witness::run(args, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;
