@@ -1,11 +1,12 @@
 //! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
-//! exports, and `ebl witness` (a C2SP witness).
+//! exports, and the log's watchers: `ebl witness` (a C2SP witness) and `ebl monitor`.
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
 pub mod custody;
 pub mod keys;
 pub mod log;
+pub mod monitor;
 pub mod operator;
 pub mod output;
 pub mod route;
@@ -93,6 +94,8 @@ pub enum Command {
     Log(log::LogCmd),
     /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
     Witness(witness::WitnessArgs),
+    /// Follow the ledger's checkpoints: verify each, and check it is consistent with the last seen.
+    Monitor(monitor::MonitorArgs),
     /// Submit a signed record file (from `--out` of another command).
     Submit {
         /// The file.
@@ -137,6 +140,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
         Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
         Command::Witness(args) => witness::run(args, &out).await,
+        Command::Monitor(args) => monitor::run(args, &cli.server, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;
