@@ -145,3 +145,32 @@ async fn push(
         status => Err(PushError::Refused { status, body: a.body.trim_end().to_string() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn key(kind: KeyKind) -> String {
+        VerifierKey::from_signing_key("witness.example/w1", kind, &SigningKey::from_bytes(&[4; 32]))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn targets_parse_url_and_cosigner_key() {
+        let k = key(KeyKind::CosignatureV1);
+        let t = WitnessTarget::parse(&format!("http://127.0.0.1:7380/w1={k}")).unwrap();
+        assert_eq!((t.url.to_string().as_str(), t.key.to_string()), ("http://127.0.0.1:7380/w1", k.clone()));
+        for bad in [
+            format!("http://127.0.0.1:7380 {k}"),
+            format!("https://w.example={k}"),
+            format!("http://127.0.0.1:1/?a=1={k}"),
+            format!("127.0.0.1:7380={k}"),
+            "http://127.0.0.1:7380=not-a-key".to_string(),
+            format!("http://127.0.0.1:7380={}", key(KeyKind::Ed25519)),
+        ] {
+            assert!(WitnessTarget::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}
