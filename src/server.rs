@@ -217,8 +217,12 @@ impl Ledger {
         );
         // A witness that is slow or down delays only its own cosignature, never a record or a
         // checkpoint: the pushers read what the signer published and nothing waits for them.
-        let pushers: Vec<_> =
-            self.witnesses.iter().map(|w| push::spawn(w.clone(), self.store.clone(), self.log.clone())).collect();
+        let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
+        let pushers: Vec<_> = self
+            .witnesses
+            .iter()
+            .map(|w| push::spawn(w.clone(), self.store.clone(), self.log.clone(), pushers_stop.clone()))
+            .collect();
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,
@@ -278,8 +282,10 @@ impl Ledger {
         if tokio::time::timeout(DRAIN_DEADLINE, signer_task).await.is_err() {
             tracing::warn!("checkpoint signer still busy at the drain deadline; stopping without it");
         }
-        for p in pushers {
-            p.abort();
+        // The pushers end at their next await; once they have, no task holds the store.
+        let _ = stop_pushers.send(true);
+        if tokio::time::timeout(DRAIN_DEADLINE, futures::future::join_all(pushers)).await.is_err() {
+            tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
         tracing::info!("stopped");
         Ok(result?)

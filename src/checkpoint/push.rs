@@ -12,11 +12,13 @@
 use super::{Cosignature, LogState, SignedCheckpoint};
 use crate::store::Store;
 use crate::witness::client::{self, ClientError};
+use ebl_core::hash::Hash32;
 use ebl_core::log::witness::{parse_cosignatures, parse_size, AddCheckpoint};
 use ebl_core::log::{KeyKind, VerifierKey};
 use http::Uri;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The longest one add-checkpoint exchange may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,12 +65,22 @@ enum PushError {
     Proof(String),
 }
 
-/// Starts the pusher of one witness; it runs until aborted.
-pub fn spawn(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(target, store, log))
+/// Starts the pusher of one witness; it runs until `stop` holds `true` (or its sender is gone),
+/// and then ends promptly, between two reads of the store (so the store can be closed after).
+pub fn spawn(
+    target: WitnessTarget,
+    store: Arc<Store>,
+    log: Arc<LogState>,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(target, store, log, stop))
 }
 
-async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>) {
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut stop: watch::Receiver<bool>) {
     let mut rx = log.subscribe();
     // What the witness last cosigned for this log, as far as this task knows (0 at first).
     let mut known = 0u64;
@@ -79,12 +91,22 @@ async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>) {
     loop {
         let latest = rx.borrow_and_update().clone();
         let Some(cp) = latest.filter(|c| done != Some(c.size())) else {
-            if rx.changed().await.is_err() {
-                return;
+            tokio::select! {
+                () = stopped(&mut stop) => return,
+                changed = rx.changed() => if changed.is_err() { return },
             }
             continue;
         };
-        let failure = match push(&target, &store, &cp, known).await {
+        // The proof is read to the end (the store stays referenced only meanwhile); the exchange
+        // is dropped as soon as the ledger stops.
+        let pushed = match proof(&store, known, cp.size()).await {
+            Ok(proof) => tokio::select! {
+                () = stopped(&mut stop) => return,
+                pushed = push(&target, &cp, known, &proof) => pushed,
+            },
+            Err(e) => Err(e),
+        };
+        let failure = match pushed {
             Ok(c) => {
                 tracing::debug!(witness = %target.url, size = cp.size(), "cosigned");
                 log.add_cosignature(&cp, c);
@@ -111,24 +133,31 @@ async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>) {
             _ => tracing::warn!(witness = %target.url, size = cp.size(), error = %failure, retry_in = ?backoff,
                 "push to witness failed"),
         }
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = stopped(&mut stop) => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
         (backoff, stale_in_a_row) = ((backoff * 2).min(BACKOFF_MAX), 0);
     }
+}
+
+/// The consistency proof from `old` to `size`, read off the async runtime.
+async fn proof(store: &Arc<Store>, old: u64, size: u64) -> Result<Vec<Hash32>, PushError> {
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || s.consistency_proof(old, size))
+        .await
+        .map_err(|e| PushError::Proof(e.to_string()))?
+        .map_err(|e| PushError::Proof(e.to_string()))
 }
 
 /// One add-checkpoint exchange from `old`.
 async fn push(
     target: &WitnessTarget,
-    store: &Arc<Store>,
     cp: &SignedCheckpoint,
     old: u64,
+    proof: &[Hash32],
 ) -> Result<Cosignature, PushError> {
-    let (s, size) = (store.clone(), cp.size());
-    let proof = tokio::task::spawn_blocking(move || s.consistency_proof(old, size))
-        .await
-        .map_err(|e| PushError::Proof(e.to_string()))?
-        .map_err(|e| PushError::Proof(e.to_string()))?;
-    let body = AddCheckpoint::body(old, &proof, &cp.note);
+    let body = AddCheckpoint::body(old, proof, &cp.note);
     let a = client::add_checkpoint(&target.url, body, REQUEST_TIMEOUT).await?;
     match a.status {
         200 => {
