@@ -14,6 +14,8 @@
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
 //! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
+//! - [`witness`]: the C2SP witness (`ebl witness`): add-checkpoint over HTTP, durable state,
+//!   and the log's HTTP client for it.
 //! - [`client`]: building and signing records and reads (CLI, tests, demo).
 //! - [`cli`]: the `ebl` command-line client.
 //! - [`error`]: the server's error type.
@@ -28,4 +30,5 @@ pub mod replay;
 pub mod server;
 pub mod store;
 pub mod wire;
+pub mod witness;
 pub mod writer;

@@ -1,10 +1,12 @@
 //! Wiring: `init` creates a ledger (database metadata and the ledger's own key); `Ledger::open`
 //! opens one (checking its key and its stored checkpoints); `Ledger::serve` runs the writer, the
-//! checkpoint signer and the gRPC server on an already bound listener until the shutdown future
-//! resolves, then lets the writer finish its last commit and the signer sign it.
+//! checkpoint signer, one pusher per witness and the gRPC server on an already bound listener
+//! until the shutdown future resolves, then lets the writer finish its last commit and the signer
+//! sign it.
 
 use crate::api::{auth::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
 use crate::checkpoint::file::CHECKPOINT_FILE;
+use crate::checkpoint::push::{self, WitnessTarget};
 use crate::checkpoint::{load_latest, signer, LogState, SignError};
 use crate::pb;
 use crate::store::keys::Meta;
@@ -109,6 +111,7 @@ pub struct Ledger {
     verifier: VerifierKey,
     checkpoint_file: PathBuf,
     log: Arc<LogState>,
+    witnesses: Vec<WitnessTarget>,
 }
 
 impl Ledger {
@@ -167,7 +170,14 @@ impl Ledger {
             verifier,
             checkpoint_file,
             log,
+            witnesses: Vec::new(),
         })
+    }
+
+    /// Pushes every new checkpoint to these witnesses and serves their cosignatures.
+    pub fn with_witnesses(mut self, witnesses: Vec<WitnessTarget>) -> Self {
+        self.witnesses = witnesses;
+        self
     }
 
     /// The ledger's checkpoint verifier key (signed-note format `<origin>+<key id>+<base64>`).
@@ -205,6 +215,14 @@ impl Ledger {
             writer.committed(),
             stop_rx,
         );
+        // A witness that is slow or down delays only its own cosignature, never a record or a
+        // checkpoint: the pushers read what the signer published and nothing waits for them.
+        let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
+        let pushers: Vec<_> = self
+            .witnesses
+            .iter()
+            .map(|w| push::spawn(w.clone(), self.store.clone(), self.log.clone(), pushers_stop.clone()))
+            .collect();
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,
@@ -266,6 +284,11 @@ impl Ledger {
         let _ = stop_signer.send(());
         if tokio::time::timeout(DRAIN_DEADLINE, signer_task).await.is_err() {
             tracing::warn!("checkpoint signer still busy at the drain deadline; stopping without it");
+        }
+        // The pushers end at their next await; once they have, no task holds the store.
+        let _ = stop_pushers.send(true);
+        if tokio::time::timeout(DRAIN_DEADLINE, futures::future::join_all(pushers)).await.is_err() {
+            tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
         tracing::info!("stopped");
         Ok(result?)

@@ -11,18 +11,6 @@ use ebl_ledger::store::keys::Meta;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 fn file_checkpoint(data: &Path) -> String {
     std::fs::read_to_string(data.join("checkpoint")).unwrap()
 }
@@ -75,7 +63,7 @@ async fn checkpoints_follow_records_verify_and_survive_restart() {
 
     // After a restart the same checkpoint is served, and new records get a new one.
     let mut l = l.restart().await;
-    let again = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await.unwrap().into_inner();
+    let again = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest::default()).await.unwrap().into_inner();
     assert_eq!(again, view);
     l.register("sg-customs", pb::Role::Customs, vec![], &["SG"]).await;
     let next = l.checkpoint_of_size(size + 2).await;
@@ -104,7 +92,7 @@ async fn a_restored_older_database_is_refused_rather_than_forked() {
     let info = refusal(&mut l, LOG_BEHIND_CHECKPOINT).await;
     assert!(info.checkpoint_refusal_message.contains("2 leaves"), "{}", info.checkpoint_refusal_message);
     // The last good checkpoint is still served, never the database's smaller one.
-    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await.unwrap().into_inner();
+    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest::default()).await.unwrap().into_inner();
     assert_eq!(served, published);
     assert_eq!(info.checkpoint_size, 4);
     // Proofs at the published size cannot be served from the smaller tree.
@@ -117,12 +105,12 @@ async fn a_restored_older_database_is_refused_rather_than_forked() {
     assert_eq!(l.store().next_seq().unwrap(), 6);
     let info = refusal(&mut l, LOG_DIVERGES_FROM_CHECKPOINT).await;
     assert_eq!(info.checkpoint_size, 4);
-    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await.unwrap().into_inner();
+    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest::default()).await.unwrap().into_inner();
     assert_eq!(served, published);
     assert_eq!(file_checkpoint(&l.data_dir()), published.note, "the file is never overwritten by a fork");
     // And across a restart too: the file still wins over the database's older checkpoint.
     let mut l = l.restart().await;
-    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await.unwrap().into_inner();
+    let served = l.client.grpc.get_checkpoint(pb::GetCheckpointRequest::default()).await.unwrap().into_inner();
     assert_eq!(served, published);
     refusal(&mut l, LOG_DIVERGES_FROM_CHECKPOINT).await;
 }

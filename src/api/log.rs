@@ -8,7 +8,7 @@ use crate::checkpoint::{SignedCheckpoint, LOG_BEHIND_CHECKPOINT};
 use crate::error::LedgerError;
 use crate::pb;
 use crate::wire::entry::stored_entry;
-use crate::wire::log::{ConsistencyQuery, InclusionQuery, Leaf, LeafRange};
+use crate::wire::log::{CheckpointQuery, ConsistencyQuery, InclusionQuery, Leaf, LeafRange};
 use ebl_core::hash::Hash32;
 use ebl_core::RuleError;
 use std::sync::Arc;
@@ -18,10 +18,29 @@ pub fn latest(shared: &Shared) -> Result<Arc<SignedCheckpoint>, LedgerError> {
     shared.log.latest().ok_or_else(|| RuleError::NotFound { what: "signed checkpoint".into() }.into())
 }
 
-/// GetCheckpoint: the note exactly as signed, with its size and root.
-pub fn checkpoint(shared: &Shared) -> Result<pb::CheckpointView, LedgerError> {
-    let cp = latest(shared)?;
-    Ok(pb::CheckpointView { note: cp.note.clone(), size: cp.checkpoint.size(), root: cp.checkpoint.root().0.to_vec() })
+/// GetCheckpoint: the latest checkpoint (or the newest with `q.min_cosignatures` cosignatures),
+/// the ledger's signed note followed by the witnesses' lines, with its size and root.
+pub fn checkpoint(shared: &Shared, q: CheckpointQuery) -> Result<pb::CheckpointView, LedgerError> {
+    latest(shared)?;
+    let w = shared.log.witnessed(q.min_cosignatures).ok_or_else(|| RuleError::NotFound {
+        what: format!("recent checkpoint cosigned by {} witnesses", q.min_cosignatures),
+    })?;
+    let cp = &w.signed.checkpoint;
+    Ok(pb::CheckpointView {
+        note: w.note(),
+        size: cp.size(),
+        root: cp.root().0.to_vec(),
+        cosignatures: w
+            .cosignatures
+            .iter()
+            .map(|c| pb::Cosignature {
+                witness: c.witness.clone(),
+                key_id: c.key_id.to_vec(),
+                time: c.time,
+                line: c.line.to_line(),
+            })
+            .collect(),
+    })
 }
 
 /// The size asked for (default: the latest checkpoint's), refused if larger than the checkpoint,

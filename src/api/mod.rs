@@ -339,9 +339,10 @@ impl Ledger for LedgerService {
 
     async fn get_checkpoint(
         &self,
-        _: Request<pb::GetCheckpointRequest>,
+        req: Request<pb::GetCheckpointRequest>,
     ) -> Result<Response<pb::CheckpointView>, Status> {
-        Ok(Response::new(log::checkpoint(&self.shared)?))
+        let q = crate::wire::log::checkpoint_query(req.get_ref());
+        Ok(Response::new(log::checkpoint(&self.shared, q)?))
     }
 
     async fn get_inclusion_proof(

@@ -20,7 +20,10 @@ pub fn read(path: &Path) -> std::io::Result<Option<String>> {
 /// Replaces the file with `text` so that a crash leaves either the old or the new text, both
 /// durable: write a temporary file, fsync it, rename it over the file, fsync the folder.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("checkpoint path has no folder"))?;
+    let dir = match path.parent().ok_or_else(|| std::io::Error::other("checkpoint path has no folder"))? {
+        d if d.as_os_str().is_empty() => Path::new("."),
+        d => d,
+    };
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(text.as_bytes())?;

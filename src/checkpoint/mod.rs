@@ -1,15 +1,27 @@
 //! Checkpoints, beside the write path: the signer task that signs C2SP checkpoints over the
-//! synced tree ([`signer`]), the checkpoint file outside the database ([`file`]), and the state
-//! the API serves from ([`LogState`]). Owns the refuse-to-fork rule; never writes a record, a
-//! tree node or anything the writer writes (its only database write is `meta/checkpoint`).
+//! synced tree ([`signer`]), the checkpoint file outside the database ([`file`]), the tasks
+//! that push each new checkpoint to the witnesses ([`push`]) and the cosignatures they gather
+//! ([`cosigned`]), and the state the API serves from ([`LogState`]). Owns the refuse-to-fork
+//! rule; never writes a record, a tree node or anything the writer writes (its only database
+//! write is `meta/checkpoint`).
 
+pub mod cosigned;
 pub mod file;
+pub mod push;
 pub mod signer;
+
+pub use cosigned::{Cosignature, Witnessed};
 
 use crate::store::StoreError;
 use ebl_core::log::{Checkpoint, NoteError, SignedNote, VerifierKey};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use tokio::sync::watch;
+
+/// How many recent checkpoints keep their cosignatures (what `min_cosignatures` can reach back
+/// to: at one checkpoint per 250 ms under load, the last few seconds).
+pub const RECENT_CHECKPOINTS: usize = 32;
 
 /// Reason given while the tree is smaller than the checkpoint on file (an older database).
 pub const LOG_BEHIND_CHECKPOINT: &str = "LOG_BEHIND_CHECKPOINT";
@@ -97,38 +109,87 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// The latest good checkpoint and the signer's refusal, if any: what the API reads.
-#[derive(Debug, Default)]
+/// The latest good checkpoint, the cosignatures gathered for recent ones, and the signer's
+/// refusal, if any: what the API reads and the witness pushers follow.
+#[derive(Debug)]
 pub struct LogState {
-    // std RwLock: held only to clone an Arc or swap a value, never across an await; many readers.
-    inner: RwLock<(Option<Arc<SignedCheckpoint>>, Option<Refusal>)>,
+    // std RwLock: held only to clone or swap values, never across an await; many readers.
+    inner: RwLock<Inner>,
+    // The pushers wake on it; sending never waits for them.
+    signed: watch::Sender<Option<Arc<SignedCheckpoint>>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Recent checkpoints, oldest first, the latest last.
+    recent: VecDeque<Witnessed>,
+    refusal: Option<Refusal>,
+}
+
+impl Default for LogState {
+    fn default() -> Self {
+        Self::new(None)
+    }
 }
 
 impl LogState {
     /// A state serving `latest` (the larger of the file's and the database's checkpoint).
     pub fn new(latest: Option<SignedCheckpoint>) -> Self {
-        LogState { inner: RwLock::new((latest.map(Arc::new), None)) }
+        let latest = latest.map(Arc::new);
+        let recent = latest.iter().cloned().map(Witnessed::new).collect();
+        LogState { inner: RwLock::new(Inner { recent, refusal: None }), signed: watch::channel(latest).0 }
     }
 
     /// The latest checkpoint signed (never smaller than the one on file).
     pub fn latest(&self) -> Option<Arc<SignedCheckpoint>> {
-        self.inner.read().expect("log state lock poisoned").0.clone()
+        self.inner.read().expect("log state lock poisoned").recent.back().map(|w| w.signed.clone())
+    }
+
+    /// The newest recent checkpoint with at least `min` cosignatures (0: the latest).
+    pub fn witnessed(&self, min: usize) -> Option<Witnessed> {
+        let inner = self.inner.read().expect("log state lock poisoned");
+        inner.recent.iter().rev().find(|w| w.cosignatures.len() >= min).cloned()
+    }
+
+    /// Adds a witness's verified cosignature to the checkpoint it is for, if still recent.
+    pub fn add_cosignature(&self, signed: &SignedCheckpoint, c: Cosignature) -> bool {
+        let mut inner = self.inner.write().expect("log state lock poisoned");
+        match inner.recent.iter_mut().rev().find(|w| w.signed.checkpoint == signed.checkpoint) {
+            Some(w) => {
+                w.add(c);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Follows new checkpoints (the current one is marked as seen).
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<SignedCheckpoint>>> {
+        self.signed.subscribe()
     }
 
     /// Why signing is refused, if it is.
     pub fn refusal(&self) -> Option<Refusal> {
-        self.inner.read().expect("log state lock poisoned").1.clone()
+        self.inner.read().expect("log state lock poisoned").refusal.clone()
     }
 
     fn publish(&self, cp: Arc<SignedCheckpoint>) {
-        *self.inner.write().expect("log state lock poisoned") = (Some(cp), None);
+        {
+            let mut inner = self.inner.write().expect("log state lock poisoned");
+            inner.recent.push_back(Witnessed::new(cp.clone()));
+            while inner.recent.len() > RECENT_CHECKPOINTS {
+                inner.recent.pop_front();
+            }
+            inner.refusal = None;
+        }
+        self.signed.send_replace(Some(cp));
     }
 
     /// Sets or clears the refusal; says whether it changed.
     fn set_refusal(&self, refusal: Option<Refusal>) -> bool {
         let mut inner = self.inner.write().expect("log state lock poisoned");
-        let changed = inner.1 != refusal;
-        inner.1 = refusal;
+        let changed = inner.refusal != refusal;
+        inner.refusal = refusal;
         changed
     }
 }

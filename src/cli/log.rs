@@ -1,6 +1,7 @@
 //! `ebl log ...`: the transparency log's standard exports, printed exactly so that tools that
 //! speak the formats need none of this code: the verifier key (signed-note key format), the
-//! latest checkpoint (the signed note), and a record's c2sp.org/tlog-proof@v1.
+//! latest checkpoint (the signed note with the witnesses' cosignature lines gathered so far), and
+//! a record's c2sp.org/tlog-proof@v1.
 
 use super::output::Out;
 use super::CliResult;
@@ -14,7 +15,7 @@ use serde_json::json;
 pub enum LogCmd {
     /// The ledger's checkpoint verifier key: `<origin>+<key id>+<base64>`.
     Key,
-    /// The latest signed checkpoint, exactly as signed.
+    /// The latest signed checkpoint as served: the ledger's note and the witnesses' lines.
     Checkpoint,
     /// A record's offline inclusion proof (c2sp.org/tlog-proof@v1), checked before printing.
     Proof {

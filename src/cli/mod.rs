@@ -1,15 +1,17 @@
 //! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
-//! exports.
+//! exports, and the log's watchers: `ebl witness` (a C2SP witness) and `ebl monitor`.
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
 pub mod custody;
 pub mod keys;
 pub mod log;
+pub mod monitor;
 pub mod operator;
 pub mod output;
 pub mod route;
 pub mod server;
+pub mod witness;
 
 use crate::client::{Client, Identity};
 use clap::{Args, Parser, Subcommand};
@@ -105,6 +107,10 @@ pub enum Command {
     /// The transparency log's exports: verifier key, checkpoint, tlog-proof.
     #[command(subcommand)]
     Log(log::LogCmd),
+    /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
+    Witness(witness::WitnessArgs),
+    /// Follow the ledger's checkpoints: verify each, and check it is consistent with the last seen.
+    Monitor(monitor::MonitorArgs),
     /// Submit a signed record file (from `--out` of another command).
     Submit {
         /// The file.
@@ -148,6 +154,8 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
         Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
         Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
+        Command::Witness(args) => witness::run(args, &out).await,
+        Command::Monitor(args) => monitor::run(args, &cli.server, &out).await,
         Command::Title { reader, bill } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;

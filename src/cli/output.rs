@@ -88,7 +88,8 @@ fn custody_text(c: &pb::CustodyView) -> String {
 }
 
 impl Out {
-    fn emit(&self, v: Value, text: impl FnOnce() -> String) {
+    /// One JSON object, or its text.
+    pub fn emit(&self, v: Value, text: impl FnOnce() -> String) {
         if self.json {
             println!("{v}");
         } else {

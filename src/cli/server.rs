@@ -2,6 +2,7 @@
 //! until SIGINT or SIGTERM.
 
 use super::keys::read_public_key;
+use crate::checkpoint::push::WitnessTarget;
 use crate::server::{init, Ledger};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -26,6 +27,10 @@ pub struct Args {
     /// Log format: text or json.
     #[arg(long, env = "EBL_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+    /// A witness to push checkpoints to, `URL=VERIFIER_KEY` (repeatable; in `EBL_WITNESSES`,
+    /// comma separated), e.g. `http://127.0.0.1:7380=witness.example/w1+1234abcd+BA...`.
+    #[arg(long = "witness", env = "EBL_WITNESSES", value_delimiter = ',', global = true)]
+    pub witnesses: Vec<String>,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -67,7 +72,13 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Serve => {
-            let ledger = Ledger::open(&args.data_dir, operator)?;
+            let witnesses = args
+                .witnesses
+                .iter()
+                .filter(|w| !w.trim().is_empty())
+                .map(|w| WitnessTarget::parse(w.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ledger = Ledger::open(&args.data_dir, operator)?.with_witnesses(witnesses);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;
             println!("ebld listening on {} (origin '{}')", listener.local_addr()?, ledger.origin());
             ledger.serve(listener, shutdown_signal()).await?;
@@ -77,7 +88,7 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
     tokio::select! {

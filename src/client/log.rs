@@ -22,9 +22,15 @@ pub enum LogClientError {
 }
 
 impl Client {
-    /// The latest signed checkpoint.
+    /// The latest signed checkpoint, with the cosignatures gathered so far.
     pub async fn checkpoint(&mut self) -> Result<pb::CheckpointView, Status> {
-        Ok(self.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await?.into_inner())
+        self.checkpoint_with(0).await
+    }
+
+    /// The newest recent checkpoint cosigned by at least `min_cosignatures` witnesses (0: the
+    /// latest); NOT_FOUND if there is none yet.
+    pub async fn checkpoint_with(&mut self, min_cosignatures: u32) -> Result<pb::CheckpointView, Status> {
+        Ok(self.grpc.get_checkpoint(pb::GetCheckpointRequest { min_cosignatures }).await?.into_inner())
     }
 
     /// The inclusion proof of a leaf in the tree of `tree_size` (default: the latest checkpoint's).

@@ -35,6 +35,18 @@ pub struct ConsistencyQuery {
     pub second: Option<u64>,
 }
 
+/// A checked GetCheckpoint request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointQuery {
+    /// Serve the newest recent checkpoint with at least this many cosignatures (0: the latest).
+    pub min_cosignatures: usize,
+}
+
+/// Checks a GetCheckpoint request.
+pub fn checkpoint_query(r: &pb::GetCheckpointRequest) -> CheckpointQuery {
+    CheckpointQuery { min_cosignatures: r.min_cosignatures as usize }
+}
+
 /// A checked GetLeafHashes request: `[start, start + count)`, `count` within the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeafRange {

@@ -5,6 +5,7 @@
 use ebl_core::hash::Hash32;
 use ebl_core::ids::BillId;
 use ebl_core::time::Timestamp;
+use ebl_ledger::checkpoint::push::WitnessTarget;
 use ebl_ledger::client::{self, payload, sign, Client, Identity, Link};
 use ebl_ledger::pb::{self, record_payload::Action};
 use ebl_ledger::server::{init, Ledger};
@@ -27,6 +28,8 @@ pub struct TestLedger {
     pub operator: Identity,
     pub parties: HashMap<String, Identity>,
     pub url: String,
+    /// The witnesses the ledger pushes to (kept across restarts).
+    pub witnesses: Vec<WitnessTarget>,
     dir: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -55,11 +58,16 @@ impl TestLedger {
         let dir = tempfile::tempdir().unwrap();
         let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
         init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
-        Self::open(dir, operator, HashMap::new()).await
+        Self::open(dir, operator, HashMap::new(), Vec::new()).await
     }
 
-    async fn open(dir: tempfile::TempDir, operator: Identity, parties: HashMap<String, Identity>) -> Self {
-        let ledger = Ledger::open(dir.path(), None).unwrap();
+    async fn open(
+        dir: tempfile::TempDir,
+        operator: Identity,
+        parties: HashMap<String, Identity>,
+        witnesses: Vec<WitnessTarget>,
+    ) -> Self {
+        let ledger = Ledger::open(dir.path(), None).unwrap().with_witnesses(witnesses.clone());
         let store = ledger.store();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -79,6 +87,7 @@ impl TestLedger {
             operator,
             parties,
             url,
+            witnesses,
             dir: Some(dir),
             shutdown: Some(tx),
             task: Some(task),
@@ -90,7 +99,51 @@ impl TestLedger {
         let dir = self.stop().await;
         let operator = self.operator.clone();
         let parties = std::mem::take(&mut self.parties);
-        Self::open(dir, operator, parties).await
+        let witnesses = std::mem::take(&mut self.witnesses);
+        Self::open(dir, operator, parties, witnesses).await
+    }
+
+    /// Restarts the ledger on the same data, pushing to `witnesses` from now on.
+    pub async fn with_witnesses(mut self, witnesses: Vec<WitnessTarget>) -> Self {
+        self.witnesses = witnesses;
+        self.restart().await
+    }
+
+    /// Stops the ledger, copies its data folder (database, key, checkpoint file), and starts
+    /// both: two ledgers with the same key and origin and, from here on, different histories.
+    pub async fn twin(mut self) -> (Self, Self) {
+        let dir = self.stop().await;
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), copy.path());
+        let (operator, parties, witnesses) =
+            (self.operator.clone(), std::mem::take(&mut self.parties), std::mem::take(&mut self.witnesses));
+        let a = Self::open(dir, operator.clone(), parties.clone(), witnesses.clone()).await;
+        let b = Self::open(copy, operator, parties, witnesses).await;
+        (a, b)
+    }
+
+    /// Polls GetCheckpoint until a checkpoint of `size` with at least `k` cosignatures is served.
+    pub async fn cosigned_checkpoint(&mut self, size: u64, k: u32) -> pb::CheckpointView {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(c) = self.client.checkpoint_with(k).await {
+                if c.size == size {
+                    return c;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "no checkpoint of size {size} with {k} cosignatures in 60 s");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The ledger's checkpoint verifier key.
+    pub async fn log_key(&mut self) -> ebl_core::log::VerifierKey {
+        ebl_core::log::VerifierKey::parse(&self.info().await.log_verifier_key).unwrap()
+    }
+
+    /// The ledger's own secret key (to forge checkpoints a compromised ledger could sign).
+    pub fn ledger_secret_key(&self) -> SigningKey {
+        ebl_ledger::server::read_secret_key(&self.data_dir().join(ebl_ledger::server::LEDGER_KEY_FILE)).unwrap()
     }
 
     /// Stops the server, runs `between` on its data folder (e.g. to copy or restore the
@@ -100,7 +153,8 @@ impl TestLedger {
         between(dir.path());
         let operator = self.operator.clone();
         let parties = std::mem::take(&mut self.parties);
-        Self::open(dir, operator, parties).await
+        let witnesses = std::mem::take(&mut self.witnesses);
+        Self::open(dir, operator, parties, witnesses).await
     }
 
     /// Polls GetCheckpoint until the latest checkpoint has `size` (generous deadline; no timing
@@ -108,7 +162,7 @@ impl TestLedger {
     pub async fn checkpoint_of_size(&mut self, size: u64) -> pb::CheckpointView {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            if let Ok(c) = self.client.grpc.get_checkpoint(pb::GetCheckpointRequest {}).await {
+            if let Ok(c) = self.client.grpc.get_checkpoint(pb::GetCheckpointRequest::default()).await {
                 if c.get_ref().size == size {
                     return c.into_inner();
                 }
@@ -403,4 +457,99 @@ pub fn ilstc_seals() -> Vec<pb::SealCheck> {
 /// The ILSTC container numbers.
 pub fn ilstc_boxes() -> Vec<String> {
     ILSTC_BOXES.iter().map(|(c, _)| c.to_string()).collect()
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// An in-process witness (`ebl_ledger::witness`) on 127.0.0.1, with its state in a temporary
+/// folder that survives [`TestWitness::restart`].
+pub struct TestWitness {
+    pub name: String,
+    pub key: SigningKey,
+    pub logs: Vec<ebl_core::log::VerifierKey>,
+    pub addr: std::net::SocketAddr,
+    pub state: Arc<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestWitness {
+    /// A new witness named `name` for the logs `logs`, on a free port.
+    pub async fn start(name: &str, logs: Vec<ebl_core::log::VerifierKey>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(name, key(), logs, Arc::new(tempfile::tempdir().unwrap()), listener)
+    }
+
+    fn serve(
+        name: &str,
+        key: SigningKey,
+        logs: Vec<ebl_core::log::VerifierKey>,
+        state: Arc<tempfile::TempDir>,
+        listener: tokio::net::TcpListener,
+    ) -> Self {
+        let addr = listener.local_addr().unwrap();
+        let w = ebl_ledger::witness::Witness::open(name, key.clone(), logs.clone(), state.path()).unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            ebl_ledger::witness::serve(listener, w, async {
+                rx.await.ok();
+            })
+            .await
+            .unwrap();
+        });
+        TestWitness { name: name.into(), key, logs, addr, state, shutdown: Some(tx), task: Some(task) }
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Its verifier key (cosignature/v1).
+    pub fn verifier_key(&self) -> ebl_core::log::VerifierKey {
+        ebl_core::log::VerifierKey::from_signing_key(&self.name, ebl_core::log::KeyKind::CosignatureV1, &self.key)
+            .unwrap()
+    }
+
+    /// What a ledger is configured with to push to it.
+    pub fn target(&self) -> WitnessTarget {
+        WitnessTarget::parse(&format!("{}={}", self.url(), self.verifier_key())).unwrap()
+    }
+
+    /// Stops it (its port is then closed).
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+            self.task.take().unwrap().await.unwrap();
+        }
+    }
+
+    /// Stops it and starts it again on the same port and state folder.
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        self.start_again().await
+    }
+
+    /// Starts a stopped witness again on the same port and state folder.
+    pub async fn start_again(&self) -> Self {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        Self::serve(&self.name, self.key.clone(), self.logs.clone(), self.state.clone(), listener)
+    }
+
+    /// POSTs a raw add-checkpoint body.
+    pub async fn post(&self, body: String) -> ebl_ledger::witness::client::HttpAnswer {
+        let url = ebl_ledger::witness::client::parse_url(&self.url()).unwrap();
+        ebl_ledger::witness::client::add_checkpoint(&url, body, std::time::Duration::from_secs(10)).await.unwrap()
+    }
 }

@@ -118,6 +118,25 @@ impl Checkpoint {
     }
 }
 
+/// Requires that at least `k` distinct witness keys cosigned an opened checkpoint: the k-of-n
+/// policy of a verifier whose n witness keys were given to [`Checkpoint::open`]. Only
+/// cosignature/v1 lines count (a plain note key among the witnesses proves nothing about
+/// consistency), each key once. Returns the names of the witnesses that count.
+pub fn require_witnesses(opened: &OpenedCheckpoint, k: usize) -> Result<Vec<String>, NoteError> {
+    let mut names: Vec<String> = Vec::new();
+    for v in &opened.cosigners {
+        // The note already refuses two lines from one (name, key ID); this guards the count
+        // against a cosigner list built some other way.
+        if v.kind == KeyKind::CosignatureV1 && !names.contains(&v.name) {
+            names.push(v.name.clone());
+        }
+    }
+    if names.len() < k {
+        return Err(NoteError::TooFewCosigners { need: k, got: names.len(), names: names.join(", ") });
+    }
+    Ok(names)
+}
+
 impl fmt::Display for Checkpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}\n{}\n{}\n", self.origin, self.size, b64_encode(&self.root.0))

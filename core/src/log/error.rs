@@ -153,6 +153,16 @@ pub enum NoteError {
         /// The time given.
         time: u64,
     },
+    /// Fewer witnesses than required cosigned the checkpoint (or their lines are unknown).
+    #[error("checkpoint is cosigned by {got} of the required {need} witnesses ({names})")]
+    TooFewCosigners {
+        /// How many are required.
+        need: usize,
+        /// How many known witnesses cosigned.
+        got: usize,
+        /// Their names, comma separated (empty if none).
+        names: String,
+    },
     /// A tlog-proof text does not follow c2sp.org/tlog-proof@v1.
     #[error("tlog-proof line {line}: {why}")]
     MalformedProof {

@@ -15,6 +15,7 @@
 //! - [`checkpoint`]: the tlog-checkpoint body and opening a signed checkpoint.
 //! - [`cosignature`]: tlog-cosignature/v1 (timestamped Ed25519 witness signatures).
 //! - [`proof_text`]: the c2sp.org/tlog-proof@v1 offline proof.
+//! - [`witness`]: the tlog-witness `add-checkpoint` protocol: request, checks, answers.
 //! - [`error`]: [`ProofError`] (tree and proofs) and [`NoteError`] (text formats and signatures).
 
 pub mod checkpoint;
@@ -28,8 +29,9 @@ pub mod proof_text;
 mod text;
 pub mod tree;
 pub mod verify;
+pub mod witness;
 
-pub use checkpoint::{Checkpoint, OpenedCheckpoint};
+pub use checkpoint::{require_witnesses, Checkpoint, OpenedCheckpoint};
 pub use entry::LogEntry;
 pub use error::{NoteError, ProofError};
 pub use key::{KeyKind, VerifierKey};

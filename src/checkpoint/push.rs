@@ -1,0 +1,205 @@
+//! Pushing checkpoints to witnesses (c2sp.org/tlog-witness, the log's side): one task per
+//! witness follows the latest signed checkpoint, sends it with the consistency proof from the
+//! size that witness last cosigned, verifies the cosignature line it returns with the witness's
+//! key, and adds it to [`LogState`] for GetCheckpoint to serve.
+//!
+//! The pushers MUST NOT slow the write path or the signer: they only read the published
+//! checkpoint and the synced tree, each request is bounded by [`REQUEST_TIMEOUT`], and a failing
+//! witness is retried with exponential backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], always
+//! with the latest checkpoint (older ones are skipped). The witness's last size is learned from
+//! its 409 answer (a fresh pusher starts from 0, as the spec allows) and kept in memory.
+
+use super::{Cosignature, LogState, SignedCheckpoint};
+use crate::store::Store;
+use crate::witness::client::{self, ClientError};
+use ebl_core::hash::Hash32;
+use ebl_core::log::witness::{parse_cosignatures, parse_size, AddCheckpoint};
+use ebl_core::log::{KeyKind, VerifierKey};
+use http::Uri;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The longest one add-checkpoint exchange may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// The first wait after a failed push.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
+/// The longest wait between two attempts at a failing witness.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// A witness the ledger pushes to: its base URL and its cosigner verifier key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessTarget {
+    /// `http://host:port[/prefix]`; requests go to `<url>/add-checkpoint`.
+    pub url: Uri,
+    /// The witness's verifier key (signature type 0x04).
+    pub key: VerifierKey,
+}
+
+impl WitnessTarget {
+    /// Parses `URL=VERIFIER_KEY` (split at the first `=`: a URL here has no query, and a key's
+    /// base64 may end in `=`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (url, key) = s.split_once('=').ok_or_else(|| format!("witness {s:?}: expected URL=VERIFIER_KEY"))?;
+        let url = client::parse_url(url).map_err(|e| e.to_string())?;
+        let key = VerifierKey::parse(key).map_err(|e| format!("witness {url}: {e}"))?;
+        if key.kind() != KeyKind::CosignatureV1 {
+            return Err(format!("witness {url}: {key} is not a cosignature/v1 key (signature type 0x04)"));
+        }
+        Ok(WitnessTarget { url, key })
+    }
+}
+
+/// Why one push did not bring a cosignature.
+#[derive(Debug, thiserror::Error)]
+enum PushError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("the witness last cosigned size {0}")]
+    Stale(u64),
+    #[error("the witness answered {status}: {body}")]
+    Refused { status: u16, body: String },
+    #[error("the witness's answer does not verify: {0}")]
+    BadAnswer(String),
+    #[error("consistency proof: {0}")]
+    Proof(String),
+}
+
+/// Starts the pusher of one witness; it runs until `stop` holds `true` (or its sender is gone),
+/// and then ends promptly, between two reads of the store (so the store can be closed after).
+pub fn spawn(
+    target: WitnessTarget,
+    store: Arc<Store>,
+    log: Arc<LogState>,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(target, store, log, stop))
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut stop: watch::Receiver<bool>) {
+    let mut rx = log.subscribe();
+    // What the witness last cosigned for this log, as far as this task knows (0 at first).
+    let mut known = 0u64;
+    // The checkpoint this witness last cosigned in this run.
+    let mut done: Option<u64> = None;
+    let mut backoff = BACKOFF_MIN;
+    let mut stale_in_a_row = 0;
+    loop {
+        let latest = rx.borrow_and_update().clone();
+        let Some(cp) = latest.filter(|c| done != Some(c.size())) else {
+            tokio::select! {
+                () = stopped(&mut stop) => return,
+                changed = rx.changed() => if changed.is_err() { return },
+            }
+            continue;
+        };
+        // The proof is read to the end (the store stays referenced only meanwhile); the exchange
+        // is dropped as soon as the ledger stops.
+        let pushed = match proof(&store, known, cp.size()).await {
+            Ok(proof) => tokio::select! {
+                () = stopped(&mut stop) => return,
+                pushed = push(&target, &cp, known, &proof) => pushed,
+            },
+            Err(e) => Err(e),
+        };
+        let failure = match pushed {
+            Ok(c) => {
+                tracing::debug!(witness = %target.url, size = cp.size(), "cosigned");
+                log.add_cosignature(&cp, c);
+                (known, done, backoff, stale_in_a_row) = (cp.size(), Some(cp.size()), BACKOFF_MIN, 0);
+                continue;
+            }
+            Err(PushError::Stale(n)) if n > cp.size() => {
+                // The witness holds a larger tree of this origin than this ledger signed: another
+                // history, or a database restored behind the log (the signer refuses then).
+                tracing::error!(witness = %target.url, witness_size = n, size = cp.size(),
+                    "the witness has cosigned a larger tree than this checkpoint; waiting for a newer one");
+                (known, done) = (n, Some(cp.size()));
+                continue;
+            }
+            Err(PushError::Stale(n)) if n != known && stale_in_a_row < 3 => {
+                (known, stale_in_a_row) = (n, stale_in_a_row + 1);
+                continue;
+            }
+            Err(e) => e,
+        };
+        match &failure {
+            PushError::Refused { status: 409 | 422, .. } => tracing::error!(witness = %target.url,
+                size = cp.size(), error = %failure, "the witness finds this checkpoint inconsistent with what it cosigned"),
+            _ => tracing::warn!(witness = %target.url, size = cp.size(), error = %failure, retry_in = ?backoff,
+                "push to witness failed"),
+        }
+        tokio::select! {
+            () = stopped(&mut stop) => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        (backoff, stale_in_a_row) = ((backoff * 2).min(BACKOFF_MAX), 0);
+    }
+}
+
+/// The consistency proof from `old` to `size`, read off the async runtime.
+async fn proof(store: &Arc<Store>, old: u64, size: u64) -> Result<Vec<Hash32>, PushError> {
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || s.consistency_proof(old, size))
+        .await
+        .map_err(|e| PushError::Proof(e.to_string()))?
+        .map_err(|e| PushError::Proof(e.to_string()))
+}
+
+/// One add-checkpoint exchange from `old`.
+async fn push(
+    target: &WitnessTarget,
+    cp: &SignedCheckpoint,
+    old: u64,
+    proof: &[Hash32],
+) -> Result<Cosignature, PushError> {
+    let body = AddCheckpoint::body(old, proof, &cp.note);
+    let a = client::add_checkpoint(&target.url, body, REQUEST_TIMEOUT).await?;
+    match a.status {
+        200 => {
+            let lines = parse_cosignatures(&cp.checkpoint.body(), &a.body, &target.key)
+                .map_err(|e| PushError::BadAnswer(e.to_string()))?;
+            // One key, one line: the note refuses two lines from one key.
+            let line = lines.into_iter().next().ok_or_else(|| PushError::BadAnswer("no line".into()))?;
+            Cosignature::from_line(line).ok_or_else(|| PushError::BadAnswer("not a cosignature line".into()))
+        }
+        409 => match parse_size(a.content_type.as_deref(), &a.body) {
+            Some(n) => Err(PushError::Stale(n)),
+            None => Err(PushError::Refused { status: 409, body: a.body.trim_end().to_string() }),
+        },
+        status => Err(PushError::Refused { status, body: a.body.trim_end().to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn key(kind: KeyKind) -> String {
+        VerifierKey::from_signing_key("witness.example/w1", kind, &SigningKey::from_bytes(&[4; 32]))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn targets_parse_url_and_cosigner_key() {
+        let k = key(KeyKind::CosignatureV1);
+        let t = WitnessTarget::parse(&format!("http://127.0.0.1:7380/w1={k}")).unwrap();
+        assert_eq!((t.url.to_string().as_str(), t.key.to_string()), ("http://127.0.0.1:7380/w1", k.clone()));
+        for bad in [
+            format!("http://127.0.0.1:7380 {k}"),
+            format!("https://w.example={k}"),
+            format!("http://127.0.0.1:1/?a=1={k}"),
+            format!("127.0.0.1:7380={k}"),
+            "http://127.0.0.1:7380=not-a-key".to_string(),
+            format!("http://127.0.0.1:7380={}", key(KeyKind::Ed25519)),
+        ] {
+            assert!(WitnessTarget::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `ebl witness`: run a C2SP witness for one or more logs (`POST /add-checkpoint` on plain HTTP;
+//! put a TLS terminator in front in production), and `ebl witness key`: print a witness's
+//! verifier key (cosignature/v1 form) for logs and verifiers to configure.
+
+use super::output::Out;
+use super::CliResult;
+use crate::witness::Witness;
+use clap::{Args, Subcommand};
+use ebl_core::log::{KeyKind, VerifierKey};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// `ebl witness` arguments: serve (the default), or a subcommand.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WitnessArgs {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<WitnessCmd>,
+    /// Address to listen on, e.g. 127.0.0.1:7380.
+    #[arg(long, env = "EBL_WITNESS_LISTEN")]
+    pub listen: Option<String>,
+    /// The witness's secret key file (from `ebl keygen`).
+    #[arg(long, env = "EBL_WITNESS_KEY")]
+    pub key: Option<PathBuf>,
+    /// The witness's name, e.g. witness.example/w1.
+    #[arg(long, env = "EBL_WITNESS_NAME")]
+    pub name: Option<String>,
+    /// A log's verifier key (`ebl log key`), repeatable: the logs this witness cosigns.
+    #[arg(long = "log")]
+    pub logs: Vec<String>,
+    /// Folder of the witness's state (the last checkpoint cosigned per log).
+    #[arg(long, env = "EBL_WITNESS_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Witness subcommands.
+#[derive(Subcommand, Debug)]
+pub enum WitnessCmd {
+    /// Print the witness's verifier key: `<name>+<key id>+<base64(0x04 || key)>`.
+    Key {
+        /// The witness's secret key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The witness's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Runs `ebl witness`.
+pub async fn run(args: WitnessArgs, out: &Out) -> CliResult {
+    if let Some(WitnessCmd::Key { key, name }) = args.command {
+        let vkey = VerifierKey::from_signing_key(&name, KeyKind::CosignatureV1, &super::keys::load(&key)?)?;
+        out.exact(json!({ "verifier_key": vkey.to_string() }), &format!("{vkey}\n"));
+        return Ok(());
+    }
+    let need = |what: &str| format!("ebl witness needs --{what}");
+    let listen = args.listen.ok_or_else(|| need("listen"))?;
+    let key = super::keys::load(&args.key.ok_or_else(|| need("key"))?)?;
+    let name = args.name.ok_or_else(|| need("name"))?;
+    let state_dir = args.state_dir.ok_or_else(|| need("state-dir"))?;
+    let logs = args.logs.iter().map(|k| VerifierKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
+    let witness = Witness::open(&name, key, logs, &state_dir)?;
+    super::server::init_tracing("text");
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    println!("ebl witness listening on {} as {}", listener.local_addr()?, witness.verifier_key());
+    crate::witness::serve(listener, witness, super::server::shutdown_signal()).await?;
+    Ok(())
+}
