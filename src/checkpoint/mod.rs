@@ -1,10 +1,12 @@
 //! Checkpoints, beside the write path: the signer task that signs C2SP checkpoints over the
 //! synced tree ([`signer`]), the checkpoint file outside the database ([`file`]), and the state
-//! the API serves from ([`LogState`]). Owns the refuse-to-fork rule; never writes a record, a
+//! the API serves from ([`LogState`]), and the ledger key's use for title statements
+//! ([`statement`]). Owns the refuse-to-fork rule; never writes a record, a
 //! tree node or anything the writer writes (its only database write is `meta/checkpoint`).
 
 pub mod file;
 pub mod signer;
+pub mod statement;
 
 use crate::store::StoreError;
 use ebl_core::log::{Checkpoint, NoteError, SignedNote, VerifierKey};
