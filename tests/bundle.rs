@@ -210,3 +210,50 @@ async fn a_journey_bill_bundle_verifies_offline_and_every_covered_byte_is_checke
     b.bill_id = "00".repeat(32);
     assert_eq!(fails(&b, &key).part, Part::Statement);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_delegations_are_judged_at_each_records_own_log_position() {
+    let (mut l, bill) = ledger_with_bill("BUNDLE-0002").await;
+    let (op, exporter, bank) = (l.operator.clone(), l.party("cq-machinery"), l.party("cq-bank"));
+    let branch = l.register("cq-bank-sg", pb::Role::Bank, lei("CQBANKSG000000000005"), &[]).await;
+    l.client.delegate(&op, &bank, "cq-bank-sg", &["ENDORSE", "TRANSFER"], "branch mandate 7").await.unwrap();
+    l.client.act(&exporter, bill, Some("cq-bank"), Action::EndorseToOrder(pb::EndorseToOrder {})).await.unwrap();
+    l.client.act(&exporter, bill, Some("cq-bank"), Action::Transfer(pb::Transfer {})).await.unwrap();
+    // The bank's branch endorses and transfers to the buyer in the bank's name.
+    l.client.act_for(&branch, "cq-bank", bill, Some("sg-buyer"), Action::Endorse(pb::Endorse {})).await.unwrap();
+    l.client.act_for(&branch, "cq-bank", bill, Some("sg-buyer"), Action::Transfer(pb::Transfer {})).await.unwrap();
+    // Later the delegation is revoked and the exporter's key too: the records before stay valid.
+    let revoke = ebl_ledger::client::revoke_delegation("cq-bank", "cq-bank-sg", "mandate ended");
+    l.client.operator(&op, revoke).await.unwrap();
+    let revoke_key = Action::RevokeKey(pb::RevokeKey {
+        party: "cq-machinery".into(),
+        public_key: exporter.public(),
+        reason: "rotated".into(),
+    });
+    l.client.operator(&op, revoke_key).await.unwrap();
+
+    let key = l.client.verifier_key().unwrap();
+    let good = Bundle::from_json(&l.client.proof_bundle(&l.party("sg-buyer"), bill).await.unwrap()).unwrap();
+    let report = verify(&good, &key, Timestamp::now()).unwrap();
+    assert_eq!(report.statement.title.possessor.as_str(), "sg-buyer");
+    assert!(
+        good.records.iter().any(|r| r.action == "DELEGATE") && good.records.iter().any(|r| r.action == "REVOKE_KEY")
+    );
+
+    // A bundle that leaves out the revocations (the registry's tail) no longer matches the
+    // registry head the ledger stated.
+    let mut b = good.clone();
+    b.records.retain(|r| r.action != "REVOKE_KEY");
+    let e = fails(&b, &key);
+    assert_eq!((e.part, e.check), (Part::Statement, "replayed title"), "{e}");
+    assert!(e.why.contains("registry head"), "{e}");
+    // Without the DELEGATE, the branch's first record in the bank's name is refused: at its log
+    // position the branch holds no delegation.
+    let delegate = index_of(&good, ChainKind::Registry, "DELEGATE");
+    let endorse = index_of(&good, ChainKind::Title, "ENDORSE");
+    let mut b = good.clone();
+    b.records.remove(delegate);
+    let e = fails(&b, &key);
+    assert_eq!(e.part, record_part(&b, endorse - 1), "{e}");
+    assert!(e.check.starts_with("replay") && e.why.contains("NOT_AGENT"), "{e}");
+}
