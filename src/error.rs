@@ -13,6 +13,15 @@ pub enum LedgerError {
     /// The ledger cannot write now (disk full, I/O error, shutting down); nothing changed.
     #[error("ledger unavailable: {0}")]
     Unavailable(String),
+    /// What was asked needs something the ledger has not produced yet (e.g. a checkpoint that
+    /// covers a new record); asking again shortly may succeed. Nothing changed.
+    #[error("{why}")]
+    Pending {
+        /// Machine-readable reason, e.g. `CHECKPOINT_PENDING`.
+        reason: &'static str,
+        /// What is missing.
+        why: String,
+    },
     /// A bug or a damaged database.
     #[error("internal error: {0}")]
     Internal(String),

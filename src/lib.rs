@@ -11,6 +11,7 @@
 //!   tree nodes in one synced batch).
 //! - [`checkpoint`]: the checkpoint signer beside the write path, the checkpoint file, the
 //!   refuse-to-fork rule.
+//! - [`bundle`]: proof bundles: the file format and the offline verifier (`ebl verify`).
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
 //! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
@@ -21,6 +22,7 @@
 //! - [`error`]: the server's error type.
 
 pub mod api;
+pub mod bundle;
 pub mod checkpoint;
 pub mod cli;
 pub mod client;

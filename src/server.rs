@@ -232,6 +232,7 @@ impl Ledger {
             replay: ReplayCache::default(),
             log: self.log.clone(),
             verifier_key: self.verifier.to_string(),
+            statements: crate::checkpoint::statement::StatementSigner::new(self.signing_key.clone()),
         });
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -21,6 +21,8 @@
 //! - [`log`]: the transparency log: RFC 9162 Merkle tree and proofs, signed notes, checkpoints,
 //!   witness cosignatures and tlog-proofs.
 //! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
+//! - [`memory`]: an in-memory state that records are applied to (offline replays).
+//! - [`statement`]: signed title statements bound to a checkpoint.
 //! - [`error`]: the one error type, with status class and machine-readable reason.
 
 pub mod apply;
@@ -33,10 +35,12 @@ pub mod error;
 pub mod hash;
 pub mod ids;
 pub mod log;
+pub mod memory;
 pub mod record;
 pub mod registry;
 pub mod route;
 pub mod sig;
+pub mod statement;
 pub mod time;
 pub mod title;
 

@@ -5,10 +5,10 @@
 pub mod auth;
 pub mod log;
 pub mod status;
+pub mod title;
 
 use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
-use crate::replay::replay_bill;
 use crate::store::keys::IndexKey;
 use crate::store::Store;
 use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_view};
@@ -54,6 +54,8 @@ pub struct Shared {
     pub log: Arc<crate::checkpoint::LogState>,
     /// The ledger's checkpoint verifier key, signed-note format.
     pub verifier_key: String,
+    /// Signs title statements with the ledger key.
+    pub statements: crate::checkpoint::statement::StatementSigner,
 }
 
 /// The `ebl.v1.Ledger` service.
@@ -246,20 +248,53 @@ impl Ledger for LedgerService {
     }
 
     async fn verify_title(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::TitleView>, Status> {
-        let view = self
+        let snap = self
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
                 let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
                 let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
-                let replayed = replay_bill(&s.store, &s.origin, &s.operator, &bill.id)?;
-                Ok(pb::TitleView {
-                    bill: Some(bill_view(&replayed.state, replayed.custody.as_ref(), vec![])),
-                    chain_verified: true,
-                    records_checked: replayed.records,
-                    checked_at: Timestamp::now().to_rfc3339(),
-                })
+                title::snapshot(s, &bill.id)
             })
             .await?;
+        let cp = title::covering_checkpoint(&self.shared, snap.needed()).await;
+        let shared = self.shared.clone();
+        let view = blocking(move || {
+            let r = &snap.replayed;
+            let mut view = pb::TitleView {
+                bill: Some(bill_view(&r.state, r.custody.as_ref(), vec![])),
+                chain_verified: true,
+                records_checked: r.records,
+                checked_at: Timestamp::now().to_rfc3339(),
+                ..Default::default()
+            };
+            match cp {
+                Ok(cp) => {
+                    view.statement = title::statement(&shared, &snap, &cp)?.1;
+                    view.checkpoint = cp.note.clone();
+                }
+                Err(e) => view.statement_refusal = format!("{}: {e}", title::CHECKPOINT_PENDING),
+            }
+            Ok(view)
+        })
+        .await?;
         Ok(Response::new(view))
+    }
+
+    async fn get_proof_bundle(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::ProofBundleFile>, Status> {
+        let snap = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/GetProofBundle", |s, reader, request| {
+                let q: pb::GetProofBundleRequest = decode_canonical("envelope.request", &request)?;
+                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
+                title::snapshot(s, &bill.id)
+            })
+            .await?;
+        let cp = title::covering_checkpoint(&self.shared, snap.needed()).await?;
+        let shared = self.shared.clone();
+        let bundle = blocking(move || {
+            let (_, note) = title::statement(&shared, &snap, &cp)?;
+            title::bundle(&shared, &snap, &cp, note)
+        })
+        .await?;
+        Ok(Response::new(pb::ProofBundleFile { bundle: bundle.to_json() }))
     }
 
     async fn verify_handoff(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::HandoffCheck>, Status> {

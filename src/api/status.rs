@@ -29,6 +29,7 @@ pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
             (code, r.reason(), r.to_string(), r.field().map(str::to_string))
         }
         LedgerError::Unavailable(_) => (Code::Unavailable, "LEDGER_UNAVAILABLE", e.to_string(), None),
+        LedgerError::Pending { reason, .. } => (Code::Unavailable, *reason, e.to_string(), None),
         LedgerError::Internal(_) => (Code::Internal, "INTERNAL", e.to_string(), None),
     }
 }

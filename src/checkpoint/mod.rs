@@ -1,14 +1,15 @@
 //! Checkpoints, beside the write path: the signer task that signs C2SP checkpoints over the
 //! synced tree ([`signer`]), the checkpoint file outside the database ([`file`]), the tasks
 //! that push each new checkpoint to the witnesses ([`push`]) and the cosignatures they gather
-//! ([`cosigned`]), and the state the API serves from ([`LogState`]). Owns the refuse-to-fork
-//! rule; never writes a record, a tree node or anything the writer writes (its only database
-//! write is `meta/checkpoint`).
+//! ([`cosigned`]), the ledger key's use for title statements ([`statement`]), and the state the
+//! API serves from ([`LogState`]). Owns the refuse-to-fork rule; never writes a record, a tree
+//! node or anything the writer writes (its only database write is `meta/checkpoint`).
 
 pub mod cosigned;
 pub mod file;
 pub mod push;
 pub mod signer;
+pub mod statement;
 
 pub use cosigned::{Cosignature, Witnessed};
 

@@ -3,6 +3,7 @@
 //! Readable output by default, `--json` for scripts.
 
 pub mod bill;
+pub mod bundle;
 pub mod custody;
 pub mod keys;
 pub mod log;
@@ -74,7 +75,8 @@ pub enum Command {
     /// The goods: departures, arrivals, handoffs, delivery, customs holds, re-routing.
     #[command(subcommand)]
     Custody(custody::CustodyCmd),
-    /// Verify who holds title to a bill (the ledger rehashes and replays its chain).
+    /// Verify who holds title to a bill (the ledger rehashes and replays its chain, and signs a
+    /// title statement bound to its latest checkpoint).
     Title {
         /// Reader.
         #[command(flatten)]
@@ -82,6 +84,34 @@ pub enum Command {
         /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
         #[arg(long)]
         bill: String,
+        /// Write the signed title statement (a signed note) to this file, after checking it
+        /// with the ledger's verifier key.
+        #[arg(long)]
+        statement: Option<PathBuf>,
+    },
+    /// Fetch a bill's proof bundle (a self-contained copy for offline checks) into a file.
+    Bundle {
+        /// Reader (a party that may see the bill).
+        #[command(flatten)]
+        reader: As,
+        /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+        #[arg(long)]
+        bill: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The ledger's log verifier key (`origin+keyid+base64`, from `ebl log key`), or a file
+        /// holding it.
+        #[arg(long)]
+        log_key: String,
+        /// Fail if the title statement is older than this many seconds.
+        #[arg(long)]
+        max_age: Option<u64>,
     },
     /// Find the bills you may see that name a container, a party or a place.
     Find {
@@ -156,10 +186,17 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
         Command::Witness(args) => witness::run(args, &out).await,
         Command::Monitor(args) => monitor::run(args, &cli.server, &out).await,
-        Command::Title { reader, bill } => {
+        Command::Title { reader, bill, statement } => {
             let mut c = Client::connect(cli.server).await?;
             let id = bill::parse_bill(&bill)?;
-            out.title(&c.verify_title(&reader.identity()?, id).await?);
+            let view = c.verify_title(&reader.identity()?, id).await?;
+            if let Some(file) = statement {
+                let note = ebl_core::log::SignedNote::parse(&view.statement)
+                    .map_err(|e| format!("the ledger's statement: {e} ({})", view.statement_refusal))?;
+                ebl_core::statement::TitleStatement::open(&note, &c.verifier_key()?)?;
+                bundle::write_statement(&view, &file)?;
+            }
+            out.title(&view);
             Ok(())
         }
         Command::Find { reader, container, party, place } => {
@@ -172,6 +209,8 @@ pub async fn run(cli: Cli) -> CliResult {
             out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())
         }
+        Command::Bundle { reader, bill, out: file } => bundle::fetch(&cli.server, &reader, &bill, &file, &out).await,
+        Command::Verify { bundle: file, log_key, max_age } => bundle::run_verify(&file, &log_key, max_age, &out),
         Command::Registry { reader } => {
             let mut c = Client::connect(cli.server).await?;
             out.records(&c.registry(&reader.identity()?, 0).await?);

@@ -88,7 +88,7 @@ fn custody_text(c: &pb::CustodyView) -> String {
 }
 
 impl Out {
-    /// One JSON object, or its text.
+    /// JSON with `--json`, else the readable text.
     pub fn emit(&self, v: Value, text: impl FnOnce() -> String) {
         if self.json {
             println!("{v}");
@@ -242,10 +242,15 @@ impl Out {
     /// A verified title.
     pub fn title(&self, t: &pb::TitleView) {
         let b = t.bill.clone().unwrap_or_default();
-        let v = json!({"chain_verified": t.chain_verified, "records_checked": t.records_checked, "checked_at": t.checked_at, "bill": bill_json(&b)});
+        let v = json!({"chain_verified": t.chain_verified, "records_checked": t.records_checked, "checked_at": t.checked_at, "bill": bill_json(&b), "statement": t.statement, "checkpoint": t.checkpoint, "statement_refusal": t.statement_refusal});
         self.emit(v, || {
+            let signed = if t.statement.is_empty() {
+                format!("no signed statement: {}", t.statement_refusal)
+            } else {
+                format!("signed statement bound to checkpoint of size {}", t.checkpoint.lines().nth(1).unwrap_or("?"))
+            };
             format!(
-                "TITLE of {} ({}): possessor {}, entitled {}, status {}\n  chain verified: {} ({} records rehashed and replayed at {})",
+                "TITLE of {} ({}): possessor {}, entitled {}, status {}\n  chain verified: {} ({} records rehashed and replayed at {})\n  {signed}",
                 b.reference, h(&b.bill_id), b.possessor, b.entitled, b.status, t.chain_verified, t.records_checked, t.checked_at
             )
         });

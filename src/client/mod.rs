@@ -254,6 +254,17 @@ impl Client {
         Ok(self.grpc.verify_title(r).await?.into_inner())
     }
 
+    /// The proof bundle file of a bill (JSON, docs/transparency.md), read as `reader`.
+    pub async fn proof_bundle(&mut self, reader: &Identity, id: BillId) -> Result<String, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/GetProofBundle",
+            &pb::GetProofBundleRequest { bill_id: id.0 .0.to_vec() },
+        );
+        Ok(self.grpc.get_proof_bundle(r).await?.into_inner().bundle)
+    }
+
     /// Registry records from `from` on, read as `reader`.
     pub async fn registry(&mut self, reader: &Identity, from: u64) -> Result<Vec<pb::StoredRecord>, Status> {
         let r = signed_read(

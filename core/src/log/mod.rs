@@ -26,7 +26,7 @@ pub mod key;
 pub mod note;
 pub mod proof;
 pub mod proof_text;
-mod text;
+pub(crate) mod text;
 pub mod tree;
 pub mod verify;
 pub mod witness;
