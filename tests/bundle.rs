@@ -9,7 +9,7 @@ use common::*;
 use ebl_core::log::{KeyKind, SignedNote, VerifierKey};
 use ebl_core::statement::TitleStatement;
 use ebl_core::time::Timestamp;
-use ebl_ledger::bundle::verify::{verify, BundleError, Part};
+use ebl_ledger::bundle::verify::{verify, verify_with, BundleError, Part, WitnessPolicy};
 use ebl_ledger::bundle::{Bundle, ChainKind};
 use ebl_ledger::pb::{self, record_payload::Action};
 
@@ -256,4 +256,45 @@ async fn keys_and_delegations_are_judged_at_each_records_own_log_position() {
     let e = fails(&b, &key);
     assert_eq!(e.part, record_part(&b, endorse - 1), "{e}");
     assert!(e.check.starts_with("replay") && e.why.contains("NOT_AGENT"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_carries_the_witnesses_cosignatures_and_verify_can_require_k_of_them() {
+    let (l, bill) = journey_bill("BUNDLE-W1").await;
+    let key = l.client.verifier_key().unwrap();
+    let w1 = TestWitness::start("witness.example/w1", vec![key.clone()]).await;
+    let w2 = TestWitness::start("witness.example/w2", vec![key.clone()]).await;
+    let mut l = l.with_witnesses(vec![w1.target(), w2.target()]).await;
+    // One more record so that a checkpoint is signed (and cosigned) after the restart.
+    let bank = l.party("cq-bank");
+    l.client.act(&bank, bill, None, Action::Sign(pb::Sign {})).await.unwrap();
+    let size = l.info().await.log_size;
+    l.cosigned_checkpoint(size, 2).await;
+
+    let good = Bundle::from_json(&l.client.proof_bundle(&bank, bill).await.unwrap()).unwrap();
+    let witnesses = vec![w1.verifier_key(), w2.verifier_key()];
+    let policy = |min| WitnessPolicy { keys: witnesses.clone(), min };
+    let report = verify_with(&good, &key, &policy(2), Timestamp::now()).unwrap();
+    assert_eq!(report.other_signatures, 2);
+    assert_eq!(report.cosigners, ["witness.example/w1", "witness.example/w2"]);
+    // Without their keys the lines are ignored; asking for more than there are fails.
+    assert!(verify(&good, &key, Timestamp::now()).unwrap().cosigners.is_empty());
+    let e = verify_with(&good, &key, &WitnessPolicy { keys: vec![w1.verifier_key()], min: 2 }, Timestamp::now())
+        .unwrap_err();
+    assert_eq!((e.part, e.check), (Part::Checkpoint, "witnesses"), "{e}");
+    // Any changed byte of a cosignature line fails a verifier that requires both witnesses: a
+    // known witness's bad line rejects the note, and a line whose key ID no longer matches is
+    // ignored, as the spec says, leaving one cosignature of the two required.
+    let lines: Vec<&str> = good.checkpoint.lines().filter(|l| l.contains("witness.example/w")).collect();
+    assert_eq!(lines.len(), 2);
+    let start = good.checkpoint.find(lines[0]).unwrap() + "— witness.example/w1 ".len();
+    let end = good.checkpoint.find(lines[0]).unwrap() + lines[0].len();
+    for at in start..end {
+        let mut b = good.clone();
+        let c = b.checkpoint.as_bytes()[at] as char;
+        let swapped = if c == 'A' { 'B' } else { 'A' };
+        b.checkpoint.replace_range(at..at + 1, &swapped.to_string());
+        let e = verify_with(&b, &key, &policy(2), Timestamp::now()).expect_err("a changed cosignature must fail");
+        assert_eq!(e.part, Part::Checkpoint, "byte {at}: {e}");
+    }
 }

@@ -80,6 +80,17 @@ async fn a_bank_fetches_a_bundle_and_verifies_it_offline() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let e = failed(ebl(offline, &["verify", &p(&f), "--log-key", &log_key, "--max-age", "0"]));
         assert!(e.contains("FAILED: title statement: age"), "{e}");
+        // Requiring a witness this ledger never had: the checkpoint is not cosigned by it.
+        let w = ebl_core::log::VerifierKey::from_signing_key(
+            "witness.example/w1",
+            ebl_core::log::KeyKind::CosignatureV1,
+            &common::key(),
+        )
+        .unwrap()
+        .to_string();
+        let args = ["verify", &p(&f), "--log-key", &log_key, "--witness-key", &w, "--min-witnesses", "1"];
+        let e = failed(ebl(offline, &args));
+        assert!(e.contains("FAILED: checkpoint: witnesses"), "{e}");
     })
     .await
     .unwrap();

@@ -140,7 +140,8 @@ pub fn bundle(shared: &Shared, snap: &Snapshot, cp: &SignedCheckpoint, note: Str
         origin: shared.origin.clone(),
         bill_id: id.to_string(),
         created_at: Timestamp::now().to_rfc3339(),
-        checkpoint: cp.note.clone(),
+        // With the witnesses' cosignatures gathered so far: a verifier may require k of them.
+        checkpoint: shared.log.note_of(cp),
         statement: note,
         document: super::document_of(shared, state)?,
         records,

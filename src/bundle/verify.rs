@@ -75,9 +75,11 @@ fn fail(part: Part, check: &'static str, why: impl fmt::Display) -> BundleError 
 pub struct Report {
     /// The checkpoint every record is proved in.
     pub checkpoint: Checkpoint,
-    /// Signature lines on the checkpoint besides the log's (witness cosignatures; not checked
-    /// without their keys).
+    /// Signature lines on the checkpoint besides the log's (witness cosignatures; only those of
+    /// the given witness keys are checked).
     pub other_signatures: usize,
+    /// The witnesses whose cosignatures verified, among the keys given.
+    pub cosigners: Vec<String>,
     /// The statement, checked against the replay.
     pub statement: TitleStatement,
     /// Records checked per chain: registry, title, custody.
@@ -88,8 +90,29 @@ pub struct Report {
     pub age_ms: i64,
 }
 
-/// Verifies `bundle` against the pinned log key at time `now`.
+/// Which witnesses a verifier trusts, and how many of them must have cosigned the checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct WitnessPolicy {
+    /// The witnesses' verifier keys (cosignature/v1).
+    pub keys: Vec<VerifierKey>,
+    /// How many of them must have cosigned (0: none required).
+    pub min: usize,
+}
+
+/// Verifies `bundle` against the pinned log key at time `now`, requiring no witness.
 pub fn verify(bundle: &Bundle, log_key: &VerifierKey, now: Timestamp) -> Result<Report, BundleError> {
+    verify_with(bundle, log_key, &WitnessPolicy::default(), now)
+}
+
+/// Verifies `bundle` against the pinned log key at time `now`, and its checkpoint against the
+/// witness policy: every cosignature line of a given witness key must verify, and at least
+/// `policy.min` of them must be there.
+pub fn verify_with(
+    bundle: &Bundle,
+    log_key: &VerifierKey,
+    policy: &WitnessPolicy,
+    now: Timestamp,
+) -> Result<Report, BundleError> {
     if bundle.format != BUNDLE_FORMAT {
         return Err(fail(Part::Bundle, "format", format!("{:?} is not {BUNDLE_FORMAT:?}", bundle.format)));
     }
@@ -101,7 +124,10 @@ pub fn verify(bundle: &Bundle, log_key: &VerifierKey, now: Timestamp) -> Result<
         .ok_or_else(|| fail(Part::Bundle, "bill_id", "expected 64 lowercase hex digits"))?;
 
     let note = SignedNote::parse(&bundle.checkpoint).map_err(|e| fail(Part::Checkpoint, "format", e))?;
-    let cp = Checkpoint::open(&note, log_key, &[]).map_err(|e| fail(Part::Checkpoint, "signature", e))?.checkpoint;
+    let opened = Checkpoint::open(&note, log_key, &policy.keys).map_err(|e| fail(Part::Checkpoint, "signature", e))?;
+    let cosigners =
+        ebl_core::log::require_witnesses(&opened, policy.min).map_err(|e| fail(Part::Checkpoint, "witnesses", e))?;
+    let cp = opened.checkpoint;
     if bundle.origin != cp.origin() {
         return Err(fail(
             Part::Bundle,
@@ -136,6 +162,7 @@ pub fn verify(bundle: &Bundle, log_key: &VerifierKey, now: Timestamp) -> Result<
     Ok(Report {
         checkpoint: cp,
         other_signatures: note.signatures().len() - 1,
+        cosigners,
         records: replay.counts,
         newest_record: replay.newest,
         age_ms: now.0 - st.time.0,

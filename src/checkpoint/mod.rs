@@ -152,6 +152,16 @@ impl LogState {
         inner.recent.iter().rev().find(|w| w.cosignatures.len() >= min).cloned()
     }
 
+    /// The note of `signed` with every cosignature gathered for it so far (its own note if it is
+    /// no longer recent).
+    pub fn note_of(&self, signed: &SignedCheckpoint) -> String {
+        let inner = self.inner.read().expect("log state lock poisoned");
+        match inner.recent.iter().rev().find(|w| w.signed.checkpoint == signed.checkpoint) {
+            Some(w) => w.note(),
+            None => signed.note.clone(),
+        }
+    }
+
     /// Adds a witness's verified cosignature to the checkpoint it is for, if still recent.
     pub fn add_cosignature(&self, signed: &SignedCheckpoint, c: Cosignature) -> bool {
         let mut inner = self.inner.write().expect("log state lock poisoned");

@@ -3,7 +3,7 @@
 
 use super::output::Out;
 use super::{As, CliResult};
-use crate::bundle::verify::{verify, Report};
+use crate::bundle::verify::{verify_with, Report, WitnessPolicy};
 use crate::bundle::Bundle;
 use crate::client::Client;
 use ebl_core::log::VerifierKey;
@@ -40,11 +40,26 @@ pub fn log_key(arg: &str) -> Result<VerifierKey, Box<dyn std::error::Error>> {
 }
 
 /// Verifies the bundle file offline; an error names what failed.
-pub fn run_verify(file: &Path, key: &str, max_age: Option<u64>, out: &Out) -> CliResult {
+pub fn run_verify(
+    file: &Path,
+    key: &str,
+    witness_keys: &[String],
+    min_witnesses: usize,
+    max_age: Option<u64>,
+    out: &Out,
+) -> CliResult {
     let key = log_key(key)?;
+    let keys = witness_keys
+        .iter()
+        .map(|k| VerifierKey::parse(k).map_err(|e| format!("--witness-key {k}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if min_witnesses > keys.len() {
+        return Err(format!("--min-witnesses {min_witnesses}: only {} --witness-key given", keys.len()).into());
+    }
+    let policy = WitnessPolicy { keys, min: min_witnesses };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let bundle = Bundle::from_json(&text).map_err(|e| format!("FAILED: bundle: format: {e}"))?;
-    let report = verify(&bundle, &key, Timestamp::now()).map_err(|e| format!("FAILED: {e}"))?;
+    let report = verify_with(&bundle, &key, &policy, Timestamp::now()).map_err(|e| format!("FAILED: {e}"))?;
     if let Some(max) = max_age.filter(|m| report.age_ms > (*m as i64) * 1000) {
         return Err(format!(
             "FAILED: title statement: age: made {} ago, more than --max-age {max} s",
@@ -73,6 +88,7 @@ fn print_report(bundle: &Bundle, r: &Report, out: &Out) {
         "origin": bundle.origin,
         "checkpoint_size": r.checkpoint.size(),
         "other_checkpoint_signatures": r.other_signatures,
+        "witnesses_verified": r.cosigners,
         "records": {"registry": r.records[0], "title": r.records[1], "custody": r.records[2]},
         "statement_time": r.statement.time.to_rfc3339(),
         "newest_record_time": r.newest_record.to_rfc3339(),
@@ -87,8 +103,13 @@ fn print_report(bundle: &Bundle, r: &Report, out: &Out) {
     });
     out.emit(v, || {
         let mut s = format!("VERIFIED: bill {} on ledger {}\n", bundle.bill_id, bundle.origin);
+        let witnesses = if r.cosigners.is_empty() {
+            "no witness key given or none cosigned".to_string()
+        } else {
+            format!("cosigned by {}", r.cosigners.join(", "))
+        };
         s += &format!(
-            "  checkpoint   size {}, signed by the log key; {} other signature line(s) (witnesses: not checked)\n",
+            "  checkpoint   size {}, signed by the log key; {} other signature line(s); {witnesses}\n",
             r.checkpoint.size(),
             r.other_signatures
         );

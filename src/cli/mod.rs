@@ -112,6 +112,12 @@ pub enum Command {
         /// Fail if the title statement is older than this many seconds.
         #[arg(long)]
         max_age: Option<u64>,
+        /// A witness's verifier key (cosignature form, from `ebl witness key`); repeat.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+        /// Require at least this many of the given witnesses to have cosigned the checkpoint.
+        #[arg(long, default_value_t = 0)]
+        min_witnesses: usize,
     },
     /// Find the bills you may see that name a container, a party or a place.
     Find {
@@ -210,7 +216,9 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Bundle { reader, bill, out: file } => bundle::fetch(&cli.server, &reader, &bill, &file, &out).await,
-        Command::Verify { bundle: file, log_key, max_age } => bundle::run_verify(&file, &log_key, max_age, &out),
+        Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
+            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, &out)
+        }
         Command::Registry { reader } => {
             let mut c = Client::connect(cli.server).await?;
             out.records(&c.registry(&reader.identity()?, 0).await?);
