@@ -298,3 +298,45 @@ async fn a_bundle_carries_the_witnesses_cosignatures_and_verify_can_require_k_of
         assert_eq!(e.part, Part::Checkpoint, "byte {at}: {e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amended_bills_bundle_carries_the_voided_predecessor_and_verifies() {
+    use ebl_core::ids::BillId;
+    use ebl_ledger::client::{payload, sign, Link};
+    let (mut l, bill) = ledger_with_bill("BUNDLE-AMEND-1").await;
+    let (exporter, carrier) = (l.party("cq-machinery"), l.party("cq-mto"));
+    let cod = Action::SurrenderForAmendment(pb::SurrenderForAmendment { reason: pb::AmendmentReason::Cod as i32 });
+    l.client.act(&exporter, bill, Some("cq-mto"), cod).await.unwrap();
+    let sacc = Action::AcceptSurrender(pb::AcceptSurrender { paper_bill_number: String::new() });
+    let sacc_hash = l.client.act(&carrier, bill, None, sacc).await.unwrap().record_hash;
+    let successor = BillId::derive(&carrier.party, "BUNDLE-AMEND-1", 1);
+    let issue = Action::Issue(pb::Issue {
+        document: with_reference(doc_json(ILSTC), "BUNDLE-AMEND-1"),
+        profile: pb::DocumentProfile::DcsaEbl3 as i32,
+        amendment: 1,
+        amends: sacc_hash,
+        ..Default::default()
+    });
+    let p = payload(ORIGIN, Some(successor), Link::default(), "cq-mto", Some("cq-machinery"), Timestamp::now(), issue);
+    l.client.submit(sign(&p, &[&carrier])).await.unwrap();
+    l.client.act(&exporter, successor, Some("cq-bank"), Action::Transfer(pb::Transfer {})).await.unwrap();
+
+    let key = l.client.verifier_key().unwrap();
+    let good = Bundle::from_json(&l.client.proof_bundle(&l.party("cq-bank"), successor).await.unwrap()).unwrap();
+    let report = verify(&good, &key, Timestamp::now()).unwrap();
+    assert_eq!(report.records[1], 3 + 2, "the voided bill's three title records and the amendment's two");
+    assert_eq!(report.statement.title.possessor.as_str(), "cq-bank");
+    // Without the predecessor's records, the amendment's ISSUE does not replay.
+    let mut only_successor = good.clone();
+    let first_successor = good.records.iter().rposition(|r| r.action == "ISSUE").unwrap();
+    only_successor.records = good
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.chain == ChainKind::Registry || *i >= first_successor)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let e = fails(&only_successor, &key);
+    assert!(matches!(e.part, Part::Record { .. }), "{e}");
+    assert!(e.why.contains("AMENDMENT_WITHOUT_SURRENDER"), "{e}");
+}

@@ -126,6 +126,16 @@ pub fn bundle(shared: &Shared, snap: &Snapshot, cp: &SignedCheckpoint, note: Str
     take(ChainId::Registry, ChainKind::Registry, Some(snap.registry_head.position))?;
     take(ChainId::Title(id), ChainKind::Title, Some(state.head_position))?;
     take(ChainId::Custody(id), ChainKind::Custody, snap.custody_head.map(|h| h.position))?;
+    // An amended bill's ISSUE relies on the amendment it replaces (voided, so final): the bundle
+    // carries every predecessor's records too, so the verifier can replay the whole line.
+    let mut amendment = state.amendment;
+    while amendment > 0 {
+        amendment -= 1;
+        let prev = BillId::derive(&state.issuer, &state.reference, amendment);
+        for (chain, kind) in [(ChainId::Title(prev), ChainKind::Title), (ChainId::Custody(prev), ChainKind::Custody)] {
+            order.extend(shared.store.chain_seqs(&chain, 0)?.into_iter().map(|s| (s, kind)));
+        }
+    }
     order.sort();
     let mut records = Vec::with_capacity(order.len());
     for (seq, kind) in order {

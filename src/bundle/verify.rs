@@ -172,8 +172,11 @@ pub fn verify_with(
 
 /// What the record loop leaves for the final comparisons.
 struct Replay {
-    heads: HashMap<ChainKind, ChainHead>,
+    heads: HashMap<ChainId, ChainHead>,
     counts: [usize; 3],
+    /// Bills other than the one stated whose records the bundle carries (an amended bill's
+    /// predecessors: its ISSUE relies on the voided one).
+    others: std::collections::BTreeSet<BillId>,
     newest: Timestamp,
     issue_document: Option<Vec<u8>>,
 }
@@ -185,8 +188,13 @@ fn replay_records(
     st: &TitleStatement,
 ) -> Result<(MemoryState, Replay), BundleError> {
     let mut state = MemoryState::default();
-    let mut replay =
-        Replay { heads: HashMap::new(), counts: [0; 3], newest: Timestamp(i64::MIN), issue_document: None };
+    let mut replay = Replay {
+        heads: HashMap::new(),
+        counts: [0; 3],
+        others: Default::default(),
+        newest: Timestamp(i64::MIN),
+        issue_document: None,
+    };
     let mut last_seq: Option<u64> = None;
     for (index, r) in bundle.records.iter().enumerate() {
         let at = |check: &'static str, why: String| {
@@ -207,9 +215,6 @@ fn replay_records(
         let (payload, sigs) = decode_record(&signed).map_err(|e| at("decoding", e.to_string()))?;
         let kind = match payload.chain {
             ChainId::Registry => ChainKind::Registry,
-            ChainId::Title(b) | ChainId::Custody(b) if b != bill => {
-                return Err(at("bill", format!("the record is on bill {b}")));
-            }
             ChainId::Title(_) => ChainKind::Title,
             ChainId::Custody(_) => ChainKind::Custody,
         };
@@ -241,7 +246,11 @@ fn replay_records(
             .map_err(|e| at("inclusion proof", format!("entry {}: {e}", hex::encode(entry.encode()))))?;
 
         let p = &checked.payload;
-        let (want_pos, want_prev) = match replay.heads.get(&kind) {
+        if let Some(b) = p_bill(&checked.payload.chain).filter(|b| *b != bill) {
+            replay.others.insert(b);
+        }
+        let chain = checked.payload.chain;
+        let (want_pos, want_prev) = match replay.heads.get(&chain) {
             Some(h) => (h.position + 1, Some(h.hash)),
             None => (0, None),
         };
@@ -251,19 +260,48 @@ fn replay_records(
                 format!("{} chain position {} follows position {}", kind.name(), p.position, want_pos as i128 - 1),
             ));
         }
-        if let (ChainKind::Title, Action::Issue(issue)) = (kind, &p.action) {
-            replay.issue_document = Some(issue.document.clone());
+        if let (ChainId::Title(b), Action::Issue(issue)) = (chain, &p.action) {
+            if b == bill {
+                replay.issue_document = Some(issue.document.clone());
+            }
         }
         state
             .apply(&checked, Stamp { seq: r.seq, time }, &st.operator)
             .map_err(|e| at("replay (keys, delegations, time window, title and custody rules)", rule(&e)))?;
-        replay.heads.insert(kind, ChainHead { position: p.position, seq: r.seq, hash: checked.hash });
+        replay.heads.insert(chain, ChainHead { position: p.position, seq: r.seq, hash: checked.hash });
         replay.counts[kind as usize] += 1;
     }
-    if !replay.heads.contains_key(&ChainKind::Title) {
+    if !replay.heads.contains_key(&ChainId::Title(bill)) {
         return Err(fail(Part::Bundle, "records", "no title record of the bill"));
     }
+    check_predecessors(&state, bill, &replay)?;
     Ok((state, replay))
+}
+
+fn p_bill(chain: &ChainId) -> Option<BillId> {
+    chain.bill()
+}
+
+/// The only other bills a bundle may carry are the amendments the stated bill replaces, each
+/// voided by the SACC the next one cites: walking back from the bill must find exactly them.
+fn check_predecessors(state: &MemoryState, bill: BillId, replay: &Replay) -> Result<(), BundleError> {
+    let mut ancestors = std::collections::BTreeSet::new();
+    let mut at = state.bills.get(&bill);
+    while let Some(b) = at.filter(|b| b.amendment > 0) {
+        let prev = BillId::derive(&b.issuer, &b.reference, b.amendment - 1);
+        ancestors.insert(prev);
+        at = state.bills.get(&prev);
+    }
+    if ancestors != replay.others {
+        let extra: Vec<String> = replay.others.difference(&ancestors).map(|b| b.to_string()).collect();
+        let missing: Vec<String> = ancestors.difference(&replay.others).map(|b| b.to_string()).collect();
+        return Err(fail(
+            Part::Bundle,
+            "records",
+            format!("records of other bills {extra:?}; predecessors missing {missing:?}"),
+        ));
+    }
+    Ok(())
 }
 
 /// A rule refusal with its machine-readable reason in front (once).
@@ -325,11 +363,11 @@ fn compare(state: &MemoryState, bill: BillId, replay: &Replay, st: &TitleStateme
     if got != *want {
         return Err(diff("title", d(&got), d(want)));
     }
-    let custody = replay.heads.get(&ChainKind::Custody).copied();
+    let custody = replay.heads.get(&ChainId::Custody(bill)).copied();
     if custody != st.custody_head {
         return Err(diff("custody head", d(&custody), d(&st.custody_head)));
     }
-    let registry = replay.heads.get(&ChainKind::Registry).copied();
+    let registry = replay.heads.get(&ChainId::Registry).copied();
     if registry != Some(st.registry_head) {
         return Err(diff("registry head", d(&registry), d(&Some(st.registry_head))));
     }
