@@ -78,8 +78,27 @@ fn broken(seq: u64, why: impl std::fmt::Display) -> LedgerError {
     LedgerError::Internal(format!("CHAIN_BROKEN at log index {seq}: {why}"))
 }
 
-/// Replays bill `id` from its records and checks the result equals the stored state.
+/// How many times a replay is tried while the bill keeps moving under it.
+const ATTEMPTS: usize = 5;
+
+/// Replays bill `id` from its records and checks the result equals the stored state. Records
+/// are immutable, but the writer may extend either chain while the replay reads them: a failure
+/// while the bill's heads moved is a race, not a broken chain, and the replay is tried again.
 pub fn replay_bill(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -> Result<Replayed, LedgerError> {
+    let heads = || -> Result<_, LedgerError> {
+        Ok((store.bill(id)?.map(|b| b.head_seq), store.custody(id)?.and_then(|c| c.head)))
+    };
+    for _ in 0..ATTEMPTS {
+        let before = heads()?;
+        match replay_once(store, origin, operator, id) {
+            Err(_) if heads()? != before => continue,
+            done => return done,
+        }
+    }
+    Err(LedgerError::Unavailable(format!("bill {id} kept changing while it was being verified: ask again")))
+}
+
+fn replay_once(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -> Result<Replayed, LedgerError> {
     let mut order: Vec<(u64, ChainId, u64)> = Vec::new();
     for chain in [ChainId::Title(*id), ChainId::Custody(*id)] {
         for (position, seq) in store.chain_seqs(&chain, 0)?.into_iter().enumerate() {

@@ -232,3 +232,36 @@ async fn china_europe_rail_with_a_change_of_rail_carrier_and_a_split_across_two_
     let t = l.client.verify_title(&cr, bill).await.unwrap();
     assert!(t.chain_verified);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaying_a_bill_while_it_moves_never_reports_a_broken_chain() {
+    let (l, bill) = ledger_with_routed_bill("ILSTC-MM-RACE").await;
+    let (exporter, rail) = (l.party("cq-machinery"), l.party("cr-chongqing"));
+    let mut writer = l.client.clone();
+    let signing = tokio::spawn(async move {
+        for i in 0..80 {
+            writer.act(&exporter, bill, None, Action::Sign(pb::Sign {})).await.unwrap();
+            if i == 40 {
+                writer.custody(&rail, bill, None, depart(0, ilstc_boxes()), &[]).await.unwrap();
+            }
+        }
+    });
+    // Replays as fast as they go while the writer extends both chains under them.
+    let store = l.store_handle();
+    let operator = ebl_core::sig::PublicKey(l.operator.key.verifying_key().to_bytes());
+    let (mut replays, mut busy) = (0, 0);
+    while !signing.is_finished() {
+        let (store, operator) = (store.clone(), operator);
+        let r = tokio::task::spawn_blocking(move || ebl_ledger::replay::replay_bill(&store, ORIGIN, &operator, &bill))
+            .await
+            .unwrap();
+        match r {
+            Ok(_) => replays += 1,
+            // The one acceptable refusal: the bill kept moving through every attempt.
+            Err(ebl_ledger::error::LedgerError::Unavailable(_)) => busy += 1,
+            Err(e) => panic!("replay {replays} while the bill moved: {e}"),
+        }
+    }
+    signing.await.unwrap();
+    assert!(replays > 10, "{replays} replays, {busy} busy");
+}

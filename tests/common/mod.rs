@@ -224,6 +224,11 @@ impl TestLedger {
         self.store.as_ref().expect("ledger is running")
     }
 
+    /// A shared handle to the running ledger's database (for work on other threads).
+    pub fn store_handle(&self) -> Arc<Store> {
+        self.store.clone().expect("ledger is running")
+    }
+
     /// Builds a signed ISSUE.
     pub fn issue_record(
         &self,
