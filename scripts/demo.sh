@@ -84,8 +84,17 @@ step "history of the bill"
 ebl bill history $(as sg-buyer) --bill "$BILL"
 
 step "title and custody at the end"
-ebl title $(as sg-buyer) --bill "$BILL"
+ebl title $(as sg-buyer) --bill "$BILL" --statement "$DEMO/title.note"
 ebl bill show $(as sg-buyer) --bill "$BILL"
+
+step "the transparency log: the ledger's verifier key and its latest signed checkpoint"
+ebl log key > "$DEMO/keys/ledger.vkey"
+cat "$DEMO/keys/ledger.vkey"
+ebl log checkpoint
+
+step "the buyer's bank takes a proof bundle and checks it offline, with nothing but the ledger's key"
+ebl bundle $(as sg-buyer) --bill "$BILL" --out "$DEMO/bill.bundle.json"
+EBL_SERVER=http://127.0.0.1:1 ebl verify "$DEMO/bill.bundle.json" --log-key "$DEMO/keys/ledger.vkey"
 
 if [ "${1:-}" = "--serve" ]; then
   echo; echo "ebld keeps serving on $EBL_SERVER (log: $DEMO/ebld.log); Ctrl-C to stop"

@@ -288,6 +288,7 @@ fn reference_journey_1_runs_with_the_cli_and_the_carriers_agent_accepts_the_surr
         "by cq-mto (signed by its agent sg-agency)",
         "accepted DELIVER",
         "delivered  to sg-buyer",
+        "VERIFIED: bill",
     ] {
         assert!(text.contains(seen), "{seen} missing from the demo's output:\n{text}");
     }
