@@ -108,6 +108,11 @@ async fn a_journey_bill_bundle_verifies_offline_and_every_covered_byte_is_checke
     assert_eq!((st.checkpoint_size, st.checkpoint_root), (cp.size(), cp.root()));
     assert!(st.checkpoint_size > st.custody_head.unwrap().seq);
 
+    // Asked for the chain check alone, VerifyTitle answers at once, without a statement.
+    let quick = l.client.verify_chain(&bank, bill).await.unwrap();
+    assert!(quick.chain_verified && quick.statement.is_empty() && quick.statement_refusal.is_empty());
+    assert_eq!(quick.records_checked, view.records_checked);
+
     // The bundle, fetched by the bank, verifies offline with the pinned key alone.
     let text = l.client.proof_bundle(&bank, bill).await.unwrap();
     let good = Bundle::from_json(&text).unwrap();

@@ -147,7 +147,7 @@ impl Subject for Service {
 
     fn finish(&mut self) -> Result<(), TestCaseError> {
         let op = self.ledger.operator.clone();
-        let t = self.rt.block_on(self.ledger.client.verify_title(&op, self.bill)).unwrap();
+        let t = self.rt.block_on(self.ledger.client.verify_chain(&op, self.bill)).unwrap();
         prop_assert!(t.chain_verified, "VerifyTitle does not verify the chain ({} records checked)", t.records_checked);
         prop_assert_eq!(t.records_checked, self.next.position, "every accepted record checked");
         Ok(())

@@ -248,14 +248,15 @@ impl Ledger for LedgerService {
     }
 
     async fn verify_title(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::TitleView>, Status> {
-        let snap = self
+        let (snap, with_statement) = self
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
                 let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
                 let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
-                title::snapshot(s, &bill.id)
+                Ok((title::snapshot(s, &bill.id)?, !q.without_statement))
             })
             .await?;
-        let cp = title::covering_checkpoint(&self.shared, snap.needed()).await;
+        let cp =
+            if with_statement { Some(title::covering_checkpoint(&self.shared, snap.needed()).await) } else { None };
         let shared = self.shared.clone();
         let view = blocking(move || {
             let r = &snap.replayed;
@@ -267,11 +268,12 @@ impl Ledger for LedgerService {
                 ..Default::default()
             };
             match cp {
-                Ok(cp) => {
+                Some(Ok(cp)) => {
                     view.statement = title::statement(&shared, &snap, &cp)?.1;
                     view.checkpoint = cp.note.clone();
                 }
-                Err(e) => view.statement_refusal = format!("{}: {e}", title::CHECKPOINT_PENDING),
+                Some(Err(e)) => view.statement_refusal = format!("{}: {e}", title::CHECKPOINT_PENDING),
+                None => {}
             }
             Ok(view)
         })

@@ -249,7 +249,18 @@ impl Client {
             reader,
             self.origin(),
             "/ebl.v1.Ledger/VerifyTitle",
-            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec() },
+            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec(), without_statement: false },
+        );
+        Ok(self.grpc.verify_title(r).await?.into_inner())
+    }
+
+    /// The chain check alone (rehashed and replayed), answered at once: no signed statement.
+    pub async fn verify_chain(&mut self, reader: &Identity, id: BillId) -> Result<pb::TitleView, Status> {
+        let r = signed_read(
+            reader,
+            self.origin(),
+            "/ebl.v1.Ledger/VerifyTitle",
+            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec(), without_statement: true },
         );
         Ok(self.grpc.verify_title(r).await?.into_inner())
     }
