@@ -2,6 +2,15 @@
 //! RocksDB, registered parties, documents, and refusal assertions that check the ledger digest.
 #![allow(dead_code)]
 
+pub mod custody;
+mod multimodal;
+mod witness;
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use multimodal::*;
+#[allow(unused_imports)]
+pub use witness::*;
+
 use ebl_core::hash::Hash32;
 use ebl_core::ids::BillId;
 use ebl_core::time::Timestamp;
@@ -389,172 +398,4 @@ pub async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
     journey_cast(&mut l).await;
     let bill = issue_ilstc(&mut l, reference).await;
     (l, bill)
-}
-
-/// The legs of an example route file (`examples/routes/NAME.json`) as wire legs.
-pub fn route(name: &str) -> Vec<pb::Leg> {
-    ebl_ledger::cli::route::read_legs(std::path::Path::new(&format!(
-        "{}/examples/routes/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    )))
-    .unwrap()
-}
-
-/// The carriers of the example routes, and customs at Singapore and in China.
-pub async fn multimodal_cast(l: &mut TestLedger) {
-    for (i, c) in ["cr-chongqing", "bbw-shipping", "cj-barge", "ys-line", "db-cargo", "cr-express"].iter().enumerate() {
-        l.register(c, pb::Role::Carrier, lei(&format!("CARRIER{i:013}")), &[]).await;
-    }
-    l.register("sg-customs", pb::Role::Customs, vec![], &["SG"]).await;
-    l.register("cn-customs-qz", pb::Role::Customs, vec![], &["CNQZH"]).await;
-}
-
-/// A signed ISSUE of `doc` by `carrier` to `to` with a route (consignee/endorsee parties as given).
-pub fn issue_with_route(
-    carrier: &Identity,
-    doc: &[u8],
-    profile: pb::DocumentProfile,
-    to: &str,
-    consignee: &str,
-    legs: Vec<pb::Leg>,
-) -> pb::SignedRecord {
-    let bill = BillId::derive(&carrier.party, &reference_of(doc), 0);
-    let action = Action::Issue(pb::Issue {
-        document: doc.to_vec(),
-        profile: profile as i32,
-        consignee: consignee.into(),
-        legs,
-        ..Default::default()
-    });
-    sign(
-        &payload(ORIGIN, Some(bill), Link::default(), carrier.party.as_str(), Some(to), Timestamp::now(), action),
-        &[carrier],
-    )
-}
-
-/// Journey 1's cast and carriers, and the ILSTC bill under `reference` issued by `cq-mto` to the
-/// exporter with its rail-sea route (Chongqing -> Qinzhou by rail, Qinzhou -> Singapore by sea).
-pub async fn ledger_with_routed_bill(reference: &str) -> (TestLedger, BillId) {
-    let mut l = TestLedger::start().await;
-    journey_cast(&mut l).await;
-    multimodal_cast(&mut l).await;
-    let carrier = l.party("cq-mto");
-    let d = with_reference(doc_json(ILSTC), reference);
-    let rec = issue_with_route(&carrier, &d, pb::DocumentProfile::DcsaEbl3, "cq-machinery", "", route(ILSTC));
-    l.client.submit(rec).await.unwrap();
-    (l, BillId::derive(&carrier.party, reference, 0))
-}
-
-/// The ILSTC containers and their seals as issued.
-pub const ILSTC_BOXES: [(&str, [&str; 2]); 2] =
-    [("CQLU4518208", ["CLS2503104471", "CQ25C0088126"]), ("CQLU4520870", ["CLS2503104472", "CQ25C0088127"])];
-
-/// Every seal of the ILSTC containers, checked intact.
-pub fn ilstc_seals() -> Vec<pb::SealCheck> {
-    ILSTC_BOXES
-        .iter()
-        .flat_map(|(c, seals)| {
-            seals.iter().map(|s| pb::SealCheck { container: c.to_string(), seal: s.to_string(), ..Default::default() })
-        })
-        .collect()
-}
-
-/// The ILSTC container numbers.
-pub fn ilstc_boxes() -> Vec<String> {
-    ILSTC_BOXES.iter().map(|(c, _)| c.to_string()).collect()
-}
-
-/// Copies a folder tree.
-pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
-/// An in-process witness (`ebl_ledger::witness`) on 127.0.0.1, with its state in a temporary
-/// folder that survives [`TestWitness::restart`].
-pub struct TestWitness {
-    pub name: String,
-    pub key: SigningKey,
-    pub logs: Vec<ebl_core::log::VerifierKey>,
-    pub addr: std::net::SocketAddr,
-    pub state: Arc<tempfile::TempDir>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl TestWitness {
-    /// A new witness named `name` for the logs `logs`, on a free port.
-    pub async fn start(name: &str, logs: Vec<ebl_core::log::VerifierKey>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::serve(name, key(), logs, Arc::new(tempfile::tempdir().unwrap()), listener)
-    }
-
-    fn serve(
-        name: &str,
-        key: SigningKey,
-        logs: Vec<ebl_core::log::VerifierKey>,
-        state: Arc<tempfile::TempDir>,
-        listener: tokio::net::TcpListener,
-    ) -> Self {
-        let addr = listener.local_addr().unwrap();
-        let w = ebl_ledger::witness::Witness::open(name, key.clone(), logs.clone(), state.path()).unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            ebl_ledger::witness::serve(listener, w, async {
-                rx.await.ok();
-            })
-            .await
-            .unwrap();
-        });
-        TestWitness { name: name.into(), key, logs, addr, state, shutdown: Some(tx), task: Some(task) }
-    }
-
-    /// Its base URL.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Its verifier key (cosignature/v1).
-    pub fn verifier_key(&self) -> ebl_core::log::VerifierKey {
-        ebl_core::log::VerifierKey::from_signing_key(&self.name, ebl_core::log::KeyKind::CosignatureV1, &self.key)
-            .unwrap()
-    }
-
-    /// What a ledger is configured with to push to it.
-    pub fn target(&self) -> WitnessTarget {
-        WitnessTarget::parse(&format!("{}={}", self.url(), self.verifier_key())).unwrap()
-    }
-
-    /// Stops it (its port is then closed).
-    pub async fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-            self.task.take().unwrap().await.unwrap();
-        }
-    }
-
-    /// Stops it and starts it again on the same port and state folder.
-    pub async fn restart(mut self) -> Self {
-        self.stop().await;
-        self.start_again().await
-    }
-
-    /// Starts a stopped witness again on the same port and state folder.
-    pub async fn start_again(&self) -> Self {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
-        Self::serve(&self.name, self.key.clone(), self.logs.clone(), self.state.clone(), listener)
-    }
-
-    /// POSTs a raw add-checkpoint body.
-    pub async fn post(&self, body: String) -> ebl_ledger::witness::client::HttpAnswer {
-        let url = ebl_ledger::witness::client::parse_url(&self.url()).unwrap();
-        ebl_ledger::witness::client::add_checkpoint(&url, body, std::time::Duration::from_secs(10)).await.unwrap()
-    }
 }
