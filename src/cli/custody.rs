@@ -6,8 +6,18 @@ use super::output::Out;
 use super::{As, CliResult};
 use crate::client::{Client, Identity};
 use crate::pb::{self, record_payload::Action};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::path::PathBuf;
+
+/// Who acts (or reads) on which bill: every custody command's first arguments.
+#[derive(Args, Debug)]
+pub struct OnBill {
+    #[command(flatten)]
+    actor: As,
+    /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+    #[arg(long)]
+    bill: String,
+}
 
 /// Custody commands.
 #[derive(Subcommand, Debug)]
@@ -15,10 +25,7 @@ pub enum CustodyCmd {
     /// The leg's carrier sets off with containers.
     Depart {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Leg index (0 = first leg).
         #[arg(long)]
         leg: u32,
@@ -35,10 +42,7 @@ pub enum CustodyCmd {
     /// The leg's carrier arrives with containers at the end of the leg.
     Arrive {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Leg index.
         #[arg(long)]
         leg: u32,
@@ -49,10 +53,7 @@ pub enum CustodyCmd {
     /// Hand containers to the next leg's carrier; both carriers sign (--as the outgoing one).
     Handoff {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The leg that ends here.
         #[arg(long)]
         leg: u32,
@@ -78,10 +79,7 @@ pub enum CustodyCmd {
     /// Deliver containers to the party whose surrender for delivery was accepted.
     Deliver {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The party taking delivery.
         #[arg(long)]
         to: String,
@@ -92,10 +90,7 @@ pub enum CustodyCmd {
     /// Customs: hold the goods of a bill touching your jurisdiction.
     Hold {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Customs declaration number.
         #[arg(long)]
         declaration: String,
@@ -106,10 +101,7 @@ pub enum CustodyCmd {
     /// Customs: release your hold.
     Release {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// Customs declaration number of the hold.
         #[arg(long)]
         declaration: String,
@@ -120,10 +112,7 @@ pub enum CustodyCmd {
     /// Issuing carrier: re-plan the legs from --from-leg on (a route file, as for issue).
     Reroute {
         #[command(flatten)]
-        actor: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// First leg replaced.
         #[arg(long)]
         from_leg: u32,
@@ -134,10 +123,7 @@ pub enum CustodyCmd {
     /// Before a handoff: title and custody in one answer, and whether the goods may move on.
     Verify {
         #[command(flatten)]
-        reader: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
         /// The leg that ends at the handoff.
         #[arg(long)]
         leg: u32,
@@ -145,10 +131,7 @@ pub enum CustodyCmd {
     /// The custody records of a bill, in order.
     History {
         #[command(flatten)]
-        reader: As,
-        /// Bill.
-        #[arg(long)]
-        bill: String,
+        on: OnBill,
     },
 }
 
@@ -169,49 +152,45 @@ fn seal(s: &str) -> Result<pb::SealCheck, String> {
 /// Runs a custody command.
 pub async fn run(cmd: CustodyCmd, server: &str, out: &Out) -> CliResult {
     let mut c = Client::connect(server.to_string()).await?;
-    let (actor, bill, to, action, cosigner) = match cmd {
-        CustodyCmd::Depart { actor, bill, leg, containers, train, vehicle } => {
+    let (on, to, action, cosigner) = match cmd {
+        CustodyCmd::Depart { on, leg, containers, train, vehicle } => {
             let conveyance = (train.is_some() || vehicle.is_some()).then(|| pb::Conveyance {
                 train_number: train.unwrap_or_default(),
                 vehicle_id: vehicle.unwrap_or_default(),
                 ..Default::default()
             });
-            (actor, bill, None, Action::Depart(pb::Depart { leg, containers, conveyance }), None)
+            (on, None, Action::Depart(pb::Depart { leg, containers, conveyance }), None)
         }
-        CustodyCmd::Arrive { actor, bill, leg, containers } => {
-            (actor, bill, None, Action::Arrive(pb::Arrive { leg, containers }), None)
-        }
-        CustodyCmd::Handoff { actor, bill, leg, place, to, to_key, containers, seals, exceptions } => {
+        CustodyCmd::Arrive { on, leg, containers } => (on, None, Action::Arrive(pb::Arrive { leg, containers }), None),
+        CustodyCmd::Handoff { on, leg, place, to, to_key, containers, seals, exceptions } => {
             let seals = seals.iter().map(|s| seal(s)).collect::<Result<_, _>>()?;
             let incoming =
                 Identity { party: ebl_core::ids::PartyId::parse("--to", &to)?, key: super::keys::load(&to_key)? };
             let action = Action::Handoff(pb::Handoff { leg, place, containers, seals, exceptions });
-            (actor, bill, Some(to), action, Some(incoming))
+            (on, Some(to), action, Some(incoming))
         }
-        CustodyCmd::Deliver { actor, bill, to, containers } => {
-            (actor, bill, Some(to), Action::Deliver(pb::Deliver { containers }), None)
+        CustodyCmd::Deliver { on, to, containers } => (on, Some(to), Action::Deliver(pb::Deliver { containers }), None),
+        CustodyCmd::Hold { on, declaration, reason } => {
+            (on, None, Action::CustomsHold(pb::CustomsHold { declaration, reason }), None)
         }
-        CustodyCmd::Hold { actor, bill, declaration, reason } => {
-            (actor, bill, None, Action::CustomsHold(pb::CustomsHold { declaration, reason }), None)
+        CustodyCmd::Release { on, declaration, reason } => {
+            (on, None, Action::CustomsRelease(pb::CustomsRelease { declaration, reason }), None)
         }
-        CustodyCmd::Release { actor, bill, declaration, reason } => {
-            (actor, bill, None, Action::CustomsRelease(pb::CustomsRelease { declaration, reason }), None)
-        }
-        CustodyCmd::Reroute { actor, bill, from_leg, route } => {
+        CustodyCmd::Reroute { on, from_leg, route } => {
             let legs = super::route::read_legs(&route)?;
-            (actor, bill, None, Action::Reroute(pb::Reroute { from_leg, legs }), None)
+            (on, None, Action::Reroute(pb::Reroute { from_leg, legs }), None)
         }
-        CustodyCmd::Verify { reader, bill, leg } => {
-            out.handoff(&c.verify_handoff(&reader.identity()?, parse_bill(&bill)?, leg).await?);
+        CustodyCmd::Verify { on, leg } => {
+            out.handoff(&c.verify_handoff(&on.actor.identity()?, parse_bill(&on.bill)?, leg).await?);
             return Ok(());
         }
-        CustodyCmd::History { reader, bill } => {
-            out.records(&c.custody_history(&reader.identity()?, parse_bill(&bill)?).await?);
+        CustodyCmd::History { on } => {
+            out.records(&c.custody_history(&on.actor.identity()?, parse_bill(&on.bill)?).await?);
             return Ok(());
         }
     };
-    let id = actor.identity()?;
+    let id = on.actor.identity()?;
     let cosigners: Vec<&Identity> = cosigner.iter().collect();
-    out.receipt(&c.custody(&id, parse_bill(&bill)?, to.as_deref(), action, &cosigners).await?);
+    out.receipt(&c.custody(&id, parse_bill(&on.bill)?, to.as_deref(), action, &cosigners).await?);
     Ok(())
 }

@@ -168,23 +168,22 @@ impl Client {
 
     /// A bill's title records, read as `reader`.
     pub async fn history(&mut self, reader: &Identity, id: BillId) -> Result<Vec<pb::StoredRecord>, Status> {
-        let r = signed_read(
-            reader,
-            self.origin(),
-            "/ebl.v1.Ledger/GetHistory",
-            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec(), custody: false },
-        );
-        collect(self.grpc.get_history(r).await?.into_inner()).await
+        self.chain_records(reader, id, false).await
     }
 
     /// A bill's custody records, read as `reader`.
     pub async fn custody_history(&mut self, reader: &Identity, id: BillId) -> Result<Vec<pb::StoredRecord>, Status> {
-        let r = signed_read(
-            reader,
-            self.origin(),
-            "/ebl.v1.Ledger/GetHistory",
-            &pb::GetHistoryRequest { bill_id: id.0 .0.to_vec(), custody: true },
-        );
+        self.chain_records(reader, id, true).await
+    }
+
+    async fn chain_records(
+        &mut self,
+        reader: &Identity,
+        id: BillId,
+        custody: bool,
+    ) -> Result<Vec<pb::StoredRecord>, Status> {
+        let q = pb::GetHistoryRequest { bill_id: id.0 .0.to_vec(), custody };
+        let r = signed_read(reader, self.origin(), "/ebl.v1.Ledger/GetHistory", &q);
         collect(self.grpc.get_history(r).await?.into_inner()).await
     }
 
@@ -245,23 +244,22 @@ impl Client {
 
     /// Title verified by the ledger, read as `reader`.
     pub async fn verify_title(&mut self, reader: &Identity, id: BillId) -> Result<pb::TitleView, Status> {
-        let r = signed_read(
-            reader,
-            self.origin(),
-            "/ebl.v1.Ledger/VerifyTitle",
-            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec(), without_statement: false },
-        );
-        Ok(self.grpc.verify_title(r).await?.into_inner())
+        self.title_check(reader, id, false).await
     }
 
     /// The chain check alone (rehashed and replayed), answered at once: no signed statement.
     pub async fn verify_chain(&mut self, reader: &Identity, id: BillId) -> Result<pb::TitleView, Status> {
-        let r = signed_read(
-            reader,
-            self.origin(),
-            "/ebl.v1.Ledger/VerifyTitle",
-            &pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec(), without_statement: true },
-        );
+        self.title_check(reader, id, true).await
+    }
+
+    async fn title_check(
+        &mut self,
+        reader: &Identity,
+        id: BillId,
+        without_statement: bool,
+    ) -> Result<pb::TitleView, Status> {
+        let q = pb::VerifyTitleRequest { bill_id: id.0 .0.to_vec(), without_statement };
+        let r = signed_read(reader, self.origin(), "/ebl.v1.Ledger/VerifyTitle", &q);
         Ok(self.grpc.verify_title(r).await?.into_inner())
     }
 
@@ -312,10 +310,7 @@ impl Client {
         recipient: Option<&str>,
         action: Action,
     ) -> Result<pb::Receipt, Status> {
-        let view = self.bill(actor, bill).await?;
-        let link = Link::after(view.head_position, &view.head);
-        let p = payload(self.origin(), Some(bill), link, actor.party.as_str(), recipient, Timestamp::now(), action);
-        self.submit(sign(&p, &[actor])).await
+        self.title_act(actor, actor.party.as_str(), bill, recipient, action).await
     }
 
     /// As [`Client::act`], but `agent` signs on behalf of `principal` under a delegation.
@@ -327,11 +322,26 @@ impl Client {
         recipient: Option<&str>,
         action: Action,
     ) -> Result<pb::Receipt, Status> {
-        let view = self.bill(agent, bill).await?;
+        self.title_act(agent, principal, bill, recipient, action).await
+    }
+
+    /// `actor`'s title record on `bill` after its head, signed by `signer` (its agent, named in
+    /// the record, when it is not the actor itself).
+    async fn title_act(
+        &mut self,
+        signer: &Identity,
+        actor: &str,
+        bill: BillId,
+        recipient: Option<&str>,
+        action: Action,
+    ) -> Result<pb::Receipt, Status> {
+        let view = self.bill(signer, bill).await?;
         let link = Link::after(view.head_position, &view.head);
-        let mut p = payload(self.origin(), Some(bill), link, principal, recipient, Timestamp::now(), action);
-        p.agent = agent.party.to_string();
-        self.submit(sign(&p, &[agent])).await
+        let mut p = payload(self.origin(), Some(bill), link, actor, recipient, Timestamp::now(), action);
+        if signer.party.as_str() != actor {
+            p.agent = signer.party.to_string();
+        }
+        self.submit(sign(&p, &[signer])).await
     }
 
     /// Registers a delegation from `principal` to `agent`, signed by the operator and the principal.
