@@ -309,21 +309,17 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
             };
             let bill = title::issue(p, body, doc, &parties, rec.hash, stamp.seq)?;
             let custody = custody_at_issue(view, &bill, &body.legs, doc, previous_id.and_then(|id| view.custody(&id)))?;
-            let mut out = vec![];
-            if let Some(c) = custody {
-                let mut bill = bill;
+            let mut bill = bill;
+            if let Some(c) = &custody {
                 bill.parties.extend(c.carriers());
                 // The places the route passes are places the bill touches (customs, place index).
                 let places = c.route.iter().flat_map(|l| [l.from.locode.clone(), l.to.locode.clone()]);
                 bill.locations.extend(places);
                 bill.locations.sort();
                 bill.locations.dedup();
-                out.push(Effect::Bill(Box::new(bill)));
-                out.push(Effect::Custody(Box::new(c)));
-            } else {
-                out.push(Effect::Bill(Box::new(bill)));
             }
-            return Ok(out);
+            let custody = custody.map(|c| Effect::Custody(Box::new(c)));
+            return Ok(std::iter::once(Effect::Bill(Box::new(bill))).chain(custody).collect());
         }
         (_, None) => return Err(RuleError::NotFound { what: format!("bill {id}") }),
         (_, Some(bill)) => {
@@ -428,9 +424,7 @@ fn apply_custody(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> R
         .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
     check_agent(view, p, stamp.seq)?;
     let bill = view.bill(&id).ok_or_else(|| RuleError::NotFound { what: format!("bill {id}") })?;
-    let state = view.custody(&id).ok_or_else(|| {
-        RuleError::refused("NO_ROUTE", "the bill was issued without a route: the ledger tracks no custody for it")
-    })?;
+    let state = view.custody(&id).ok_or_else(custody_rules::no_route)?;
     check_head(p, state.head)?;
     let (pos, seen) = p.seen_title.expect("shape checked: custody records name a title head");
     let known = if pos == bill.head_position {

@@ -96,6 +96,11 @@ fn on_hold(state: &CustodyState, place: &str, what: &str) -> Result<()> {
     }
 }
 
+/// The refusal for a custody action or check on a bill issued without a route.
+pub fn no_route() -> RuleError {
+    RuleError::refused("NO_ROUTE", "the bill was issued without a route: the ledger tracks no custody for it")
+}
+
 /// The refusal for an action a customs hold stops, naming the hold.
 pub fn hold_refusal(h: &Hold, what: &str) -> RuleError {
     RuleError::refused(

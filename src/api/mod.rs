@@ -304,12 +304,7 @@ impl Ledger for LedgerService {
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
                 let q: pb::VerifyHandoffRequest = decode_canonical("envelope.request", &request)?;
                 let (bill, custody) = visible_bill(s, &reader, &q.bill_id)?;
-                let custody = custody.ok_or_else(|| {
-                    RuleError::refused(
-                        "NO_ROUTE",
-                        "the bill was issued without a route: the ledger tracks no custody for it",
-                    )
-                })?;
+                let custody = custody.ok_or_else(ebl_core::custody_rules::no_route)?;
                 let blockers = handoff_blockers(&custody, &bill, q.leg);
                 Ok(pb::HandoffCheck {
                     bill: Some(bill_view(&bill, Some(&custody), vec![])),

@@ -246,7 +246,7 @@ fn replay_records(
             .map_err(|e| at("inclusion proof", format!("entry {}: {e}", hex::encode(entry.encode()))))?;
 
         let p = &checked.payload;
-        if let Some(b) = p_bill(&checked.payload.chain).filter(|b| *b != bill) {
+        if let Some(b) = checked.payload.chain.bill().filter(|b| *b != bill) {
             replay.others.insert(b);
         }
         let chain = checked.payload.chain;
@@ -276,10 +276,6 @@ fn replay_records(
     }
     check_predecessors(&state, bill, &replay)?;
     Ok((state, replay))
-}
-
-fn p_bill(chain: &ChainId) -> Option<BillId> {
-    chain.bill()
 }
 
 /// The only other bills a bundle may carry are the amendments the stated bill replaces, each
