@@ -72,7 +72,7 @@ pub struct Hold {
 impl Hold {
     /// Whether the hold's jurisdiction covers a UN/LOCODE.
     pub fn covers(&self, locode: &str) -> bool {
-        self.jurisdiction.iter().any(|j| j == locode || (j.len() == 2 && locode.starts_with(j.as_str())))
+        crate::registry::jurisdiction_covers(&self.jurisdiction, locode)
     }
 }
 

@@ -68,8 +68,14 @@ impl Party {
 
     /// Whether a customs party's jurisdiction covers a UN/LOCODE.
     pub fn covers(&self, locode: &str) -> bool {
-        self.registration.jurisdiction.iter().any(|j| j == locode || (j.len() == 2 && locode.starts_with(j.as_str())))
+        jurisdiction_covers(&self.registration.jurisdiction, locode)
     }
+}
+
+/// Whether a jurisdiction (ISO country codes or UN/LOCODEs) covers a UN/LOCODE: the place
+/// itself, or the country it is in.
+pub fn jurisdiction_covers(jurisdiction: &[String], locode: &str) -> bool {
+    jurisdiction.iter().any(|j| j == locode || (j.len() == 2 && locode.starts_with(j.as_str())))
 }
 
 /// A registered key, as stored.
