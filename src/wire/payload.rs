@@ -119,17 +119,9 @@ fn decode_action(a: Option<pb::record_payload::Action>) -> Result<Action, RuleEr
             amends: (!i.amends.is_empty()).then(|| hash32("issue.amends", &i.amends)).transpose()?,
             legs: legs("issue.legs", i.legs)?,
         })),
-        A::Depart(d) => Action::Depart {
-            leg: d.leg,
-            containers: d.containers,
-            conveyance: d.conveyance.map(|c| Conveyance {
-                vessel_imo: c.vessel_imo,
-                voyage: c.voyage,
-                train_number: c.train_number,
-                wagons: c.wagons,
-                vehicle_id: c.vehicle_id,
-            }),
-        },
+        A::Depart(d) => {
+            Action::Depart { leg: d.leg, containers: d.containers, conveyance: d.conveyance.map(conveyance) }
+        }
         A::Arrive(a) => Action::Arrive { leg: a.leg, containers: a.containers },
         A::Handoff(h) => Action::Handoff(Box::new(Handoff {
             leg: h.leg,
@@ -222,14 +214,18 @@ fn leg(field: &str, l: pb::Leg) -> Result<Leg, RuleError> {
         planned_arrival: time(&l.planned_arrival, "planned_arrival")?,
         from: place(l.from, "from")?,
         to: place(l.to, "to")?,
-        conveyance: Conveyance {
-            vessel_imo: c.vessel_imo,
-            voyage: c.voyage,
-            train_number: c.train_number,
-            wagons: c.wagons,
-            vehicle_id: c.vehicle_id,
-        },
+        conveyance: conveyance(c),
     })
+}
+
+fn conveyance(c: pb::Conveyance) -> Conveyance {
+    Conveyance {
+        vessel_imo: c.vessel_imo,
+        voyage: c.voyage,
+        train_number: c.train_number,
+        wagons: c.wagons,
+        vehicle_id: c.vehicle_id,
+    }
 }
 
 /// The wire form of a leg (views and clients).
