@@ -24,6 +24,7 @@
 //! - [`memory`]: an in-memory state that records are applied to (offline replays).
 //! - [`statement`]: signed title statements bound to a checkpoint.
 //! - [`error`]: the one error type, with status class and machine-readable reason.
+//! - [`fuzzing`]: the bodies of the fuzz targets, shared by `fuzz/` and the corpus replay test.
 
 pub mod apply;
 pub mod bill;
@@ -32,6 +33,7 @@ pub mod custody_rules;
 pub mod delegation;
 pub mod document;
 pub mod error;
+pub mod fuzzing;
 pub mod hash;
 pub mod ids;
 pub mod log;
