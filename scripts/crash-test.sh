@@ -54,6 +54,7 @@ cleanup() {
   if [ "$PASSED" = 1 ] && [ "$KEEP" = 0 ]; then rm -rf "$WORK"; else echo "crash-test: work folder kept in $WORK"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # so that cleanup runs on these too
 trap 'echo "crash-test: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
 now_ms() { date +%s%3N; }
@@ -68,10 +69,11 @@ start_ebld() {
   local listen=$1 out
   for _ in 1 2 3 4 5; do
     START=$((START + 1)); out="$WORK/ebld.$START.out"
+    : >"$out"   # before ebld's own redirection, which happens later in the background child
     "$BIN/ebld" --data-dir "$DATA" --listen "$listen" >"$out" 2>>"$WORK/ebld.log" &
     EBLD=$!
     for _ in $(seq 1 300); do
-      ADDR=$(awk '/^ebld listening on/ {print $4}' "$out" 2>/dev/null)
+      ADDR=$(awk '/^ebld listening on/ {print $4}' "$out")
       [ -n "$ADDR" ] && return 0
       kill -0 "$EBLD" 2>/dev/null || break
       sleep 0.02
