@@ -3,8 +3,9 @@
 //! failed under `fuzz/regressions/<target>/`. A target without a corpus of at least
 //! [`MIN_CORPUS`] files fails, so a renamed or emptied corpus cannot pass silently.
 //!
-//! `cargo test -p ebl-core --test fuzz_corpus -- --ignored write_seeds` rewrites the seed inputs
-//! (`seed-*`) that a fresh corpus starts from (docs/fuzzing.md).
+//! The seed inputs (`seed-*`) a fresh corpus starts from are built here too, and checked to be
+//! exactly the files checked in; `EBL_WRITE_FUZZ_SEEDS=1 cargo test -p ebl-core --test
+//! fuzz_corpus` rewrites them (docs/fuzzing.md).
 
 use ebl_core::fuzzing::{self, key, TARGETS};
 use ebl_core::hash::Hash32;
@@ -71,10 +72,21 @@ fn every_regression_names_a_target() {
 
 // ---- seeds ---------------------------------------------------------------------------------------
 
+/// Checks that the seed `name` of `target` holds `data`, or writes it with EBL_WRITE_FUZZ_SEEDS.
 fn write(target: &str, name: &str, data: &[u8]) {
     let dir = fuzz_dir().join("corpus").join(target);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("seed-{name}")), data).unwrap();
+    let path = dir.join(format!("seed-{name}"));
+    if std::env::var_os("EBL_WRITE_FUZZ_SEEDS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, data).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        on_disk == data,
+        "{} is not what the generator builds: EBL_WRITE_FUZZ_SEEDS=1 cargo test -p ebl-core --test fuzz_corpus",
+        path.display()
+    );
 }
 
 fn tree(n: u64) -> MemoryTree {
@@ -83,12 +95,11 @@ fn tree(n: u64) -> MemoryTree {
     t
 }
 
-/// Writes the seed inputs each corpus starts from: the repository's example documents, notes,
-/// proofs, requests and statements made with the fuzz keys, and record sequences in the
-/// `records` target's grammar (an ISSUE, a TRANSFER, a DEPART, ...).
+/// The seed inputs each corpus starts from are exactly what this builds: the repository's
+/// example documents, notes, proofs, requests and statements made with the fuzz keys, and record
+/// sequences in the `records` target's grammar (an ISSUE, a TRANSFER, a DEPART, ...).
 #[test]
-#[ignore = "rewrites fuzz/corpus/*/seed-*; run by hand"]
-fn write_seeds() {
+fn seeds_are_what_the_generator_builds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for f in ["ilstc-chongqing-qinzhou-singapore", "yangtze-chongqing-shanghai-sea", "cer-duisburg-chongqing-rail"] {
         write("document", f, &std::fs::read(root.join(format!("examples/documents/{f}.json"))).unwrap());
