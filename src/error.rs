@@ -5,7 +5,7 @@ use crate::store::StoreError;
 use ebl_core::RuleError;
 
 /// Why a request failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
     /// The request was refused by a rule; nothing changed.
     #[error(transparent)]
@@ -13,6 +13,15 @@ pub enum LedgerError {
     /// The ledger cannot write now (disk full, I/O error, shutting down); nothing changed.
     #[error("ledger unavailable: {0}")]
     Unavailable(String),
+    /// The ledger is refusing writes for a stated reason (e.g. `DISK_RESERVE`) until it clears;
+    /// reads go on. Nothing changed.
+    #[error("{why}")]
+    Refusing {
+        /// Machine-readable reason.
+        reason: &'static str,
+        /// Why, and what clears it.
+        why: String,
+    },
     /// What was asked needs something the ledger has not produced yet (e.g. a checkpoint that
     /// covers a new record); asking again shortly may succeed. Nothing changed.
     #[error("{why}")]
@@ -22,16 +31,32 @@ pub enum LedgerError {
         /// What is missing.
         why: String,
     },
-    /// A bug or a damaged database.
+    /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database is damaged (a block fails its checksum, a value does not decode): asking
+    /// again will not help. The cause, with its file paths, goes to the log, not to the caller.
+    #[error("the ledger's database is damaged; its operator must repair or restore it")]
+    Damaged,
 }
 
 impl From<StoreError> for LedgerError {
+    /// Storage failures reach the caller without server paths or engine detail: the log gets
+    /// the whole cause, at ERROR.
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Rocks(e) => LedgerError::Unavailable(e.to_string()),
-            e @ StoreError::Corrupt { .. } => LedgerError::Internal(e.to_string()),
+        match &e {
+            StoreError::Rocks(r) if r.kind() == rocksdb::ErrorKind::Corruption => {
+                tracing::error!(error = %e, "the database is damaged");
+                LedgerError::Damaged
+            }
+            StoreError::Corrupt { .. } => {
+                tracing::error!(error = %e, "the database is damaged");
+                LedgerError::Damaged
+            }
+            StoreError::Rocks(r) => {
+                tracing::error!(error = %e, "storage failed");
+                LedgerError::Unavailable(format!("storage failed ({:?}); nothing was changed", r.kind()))
+            }
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - [`bundle`]: proof bundles: the file format and the offline verifier (`ebl verify`).
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
 //! - [`api`]: the gRPC service, read authentication and visibility, error mapping.
+//! - [`net`]: the network edge: connection limit and eviction, handshake and idle timeouts,
+//!   accept back-off, the file-descriptor budget, calls per connection.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
 //! - [`witness`]: the C2SP witness (`ebl witness`): add-checkpoint over HTTP, durable state,
 //!   and the log's HTTP client for it.
@@ -27,6 +29,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod net;
 pub mod pb;
 pub mod replay;
 pub mod server;

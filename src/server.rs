@@ -4,12 +4,14 @@
 //! until the shutdown future resolves, then lets the writer finish its last commit and the signer
 //! sign it.
 
-use crate::api::{auth::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
+use crate::api::{replay::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
 use crate::checkpoint::file::CHECKPOINT_FILE;
 use crate::checkpoint::push::{self, WitnessTarget};
 use crate::checkpoint::{load_latest, signer, LogState, SignError};
+use crate::net::NetLimits;
 use crate::pb;
 use crate::store::keys::Meta;
+use crate::store::space::{Reserve, DEFAULT_DISK_RESERVE};
 use crate::store::{Batch, Store};
 use ebl_core::log::{KeyKind, VerifierKey};
 use ebl_core::sig::PublicKey;
@@ -18,12 +20,15 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 
 /// File (in the data folder) holding the ledger's own Ed25519 secret key, hex, mode 0600.
 pub const LEDGER_KEY_FILE: &str = "ledger.key";
 /// Folder (in the data folder) holding the RocksDB database.
 pub const DB_DIR: &str = "db";
+/// How often an HTTP/2 ping checks that a quiet client is still there.
+pub const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a ping may go unanswered before the connection is closed.
+pub const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long open calls may still run after the shutdown signal before the server closes them.
 pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -112,6 +117,8 @@ pub struct Ledger {
     checkpoint_file: PathBuf,
     log: Arc<LogState>,
     witnesses: Vec<WitnessTarget>,
+    limits: NetLimits,
+    reserve: Reserve,
 }
 
 impl Ledger {
@@ -171,12 +178,26 @@ impl Ledger {
             checkpoint_file,
             log,
             witnesses: Vec::new(),
+            limits: NetLimits::default(),
+            reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
         })
     }
 
     /// Pushes every new checkpoint to these witnesses and serves their cosignatures.
     pub fn with_witnesses(mut self, witnesses: Vec<WitnessTarget>) -> Self {
         self.witnesses = witnesses;
+        self
+    }
+
+    /// Refuses writes while the data folder's disk has less than `bytes` free.
+    pub fn with_disk_reserve(mut self, bytes: u64) -> Self {
+        self.reserve = self.reserve.with_min_free(bytes);
+        self
+    }
+
+    /// Guards the network edge with these limits (connections, timeouts, calls per connection).
+    pub fn with_limits(mut self, limits: NetLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -202,7 +223,14 @@ impl Ledger {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), StartError> {
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator)?;
+        let budget = crate::net::fd_budget().ok_or_else(|| {
+            StartError::Config("the open-file limit (ulimit -n) leaves no room for client connections after the store's reserve; raise it to at least 1024".into())
+        })?;
+        let limits = NetLimits { max_connections: self.limits.max_connections.min(budget), ..self.limits };
+        if limits.max_connections < self.limits.max_connections {
+            tracing::warn!(max_connections = limits.max_connections, "the open-file limit lowers the connection limit");
+        }
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, self.reserve.clone())?;
         let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
         let signer_task = signer::spawn(
             signer::Signer {
@@ -229,16 +257,18 @@ impl Ledger {
             origin: self.origin.clone(),
             operator: self.operator,
             ledger_key: self.ledger_key,
-            replay: ReplayCache::default(),
+            replay: ReplayCache::new(ebl_core::time::Timestamp::now()),
             log: self.log.clone(),
             verifier_key: self.verifier.to_string(),
             statements: crate::checkpoint::statement::StatementSigner::new(self.signing_key.clone()),
+            gate: Default::default(),
         });
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<pb::ledger_server::LedgerServer<LedgerService>>().await;
+        let health_task = tokio::spawn(write_health(health_reporter.clone(), self.reserve.clone()));
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -252,10 +282,15 @@ impl Ledger {
             shutdown.await;
             let _ = fired_tx.send(());
         };
-        // TCP_NODELAY on every accepted connection: without it the last frame of each answer waits
-        // for the client's delayed ACK, about 40 ms a call on Linux.
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming = crate::net::incoming(listener, limits);
         let serve = tonic::transport::Server::builder()
+            // Dead peers are found by pings; idle live ones by the connection guard.
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            // Past this a client's extra streams wait in its own queue; below it, calls past the
+            // per-connection limit are refused (CallsLayer), so both bound a connection's work.
+            .max_concurrent_streams(Some(2 * limits.max_calls_per_connection as u32))
+            .layer(crate::net::calls::CallsLayer { max: limits.max_calls_per_connection })
             .layer(tower::util::MapResponseLayer::new(crate::api::status::transport_status))
             .add_service(health)
             .add_service(reflection)
@@ -291,7 +326,35 @@ impl Ledger {
         if tokio::time::timeout(DRAIN_DEADLINE, futures::future::join_all(pushers)).await.is_err() {
             tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
+        health_task.abort();
         tracing::info!("stopped");
         Ok(result?)
+    }
+}
+
+/// The health service that says whether the ledger can write now.
+pub const WRITE_HEALTH: &str = "ebl.v1.Ledger.Write";
+
+/// Keeps [`WRITE_HEALTH`] NOT_SERVING while writes are refused (the disk under its reserve),
+/// looking every second; the overall health stays SERVING while reads work.
+async fn write_health(reporter: tonic_health::server::HealthReporter, reserve: Reserve) {
+    let mut last = None;
+    loop {
+        let ok = tokio::task::spawn_blocking({
+            let reserve = reserve.clone();
+            move || reserve.check().is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        if last != Some(ok) {
+            let status =
+                if ok { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
+            reporter.set_service_status(WRITE_HEALTH, status).await;
+            if !ok {
+                tracing::warn!("writes refused: the disk is under its reserve");
+            }
+            last = Some(ok);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

@@ -5,12 +5,14 @@
 //! batch before any of them is acknowledged. Each accepted record is one leaf of the log: the
 //! tree nodes its leaves complete go into the same batch, and after the commit the writer
 //! publishes the new (synced) tree size on a watch channel for the checkpoint signer, which it
-//! never waits for.
+//! never waits for. While the disk is under its reserve, every group is refused whole
+//! (UNAVAILABLE `DISK_RESERVE`) and nothing is written.
 
 use crate::error::LedgerError;
 use crate::pb;
 use crate::store::keys::Meta;
 use crate::store::overlay::Overlay;
+use crate::store::space::Reserve;
 use crate::store::{Batch, Store};
 use crate::wire::entry::log_entry;
 use crate::wire::views::ReceiptInfo;
@@ -89,6 +91,7 @@ impl WriterHandle {
 pub fn spawn(
     store: Arc<Store>,
     operator: PublicKey,
+    reserve: Reserve,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
     // What is in the database at start was recovered from disk, so it is synced.
@@ -103,6 +106,14 @@ pub fn spawn(
                         Ok(j) => jobs.push(j),
                         Err(_) => break,
                     }
+                }
+                if let Err(e) = reserve.check() {
+                    // Under the disk reserve nothing is written, so that RocksDB never runs out
+                    // of space itself; the next group looks again.
+                    for j in jobs {
+                        let _ = j.reply.send(Err(e.clone()));
+                    }
+                    continue;
                 }
                 if let Some(size) = commit_group(&store, &operator, jobs) {
                     size_tx.send_replace(size);
@@ -131,10 +142,9 @@ fn commit_group(store: &Store, operator: &PublicKey, jobs: Vec<Job>) -> Option<u
             }
             finish(outcomes, committed.map_err(LedgerError::from))
         }
-        Err((replies, e)) => replies
-            .into_iter()
-            .map(|reply| Outcome { reply, result: Err(LedgerError::Unavailable(e.clone())), durable: true })
-            .collect(),
+        Err((replies, e)) => {
+            replies.into_iter().map(|reply| Outcome { reply, result: Err(e.clone()), durable: true }).collect()
+        }
     };
     for o in outcomes {
         if let Err(e) = &o.result {
@@ -152,18 +162,12 @@ fn finish(outcomes: Vec<Outcome>, committed: Result<(), LedgerError>) -> Vec<Out
     match committed {
         Ok(()) => outcomes,
         Err(e) => {
-            let why = e.to_string();
-            outcomes
-                .into_iter()
-                .map(
-                    |o| if o.durable { o } else { Outcome { result: Err(LedgerError::Unavailable(why.clone())), ..o } },
-                )
-                .collect()
+            outcomes.into_iter().map(|o| if o.durable { o } else { Outcome { result: Err(e.clone()), ..o } }).collect()
         }
     }
 }
 
-type GroupFailure = (Vec<Reply>, String);
+type GroupFailure = (Vec<Reply>, LedgerError);
 
 /// The group's answers and its batch, with the tree size after it if it adds records.
 fn build_group<'a>(
@@ -174,7 +178,7 @@ fn build_group<'a>(
     let start = (|| Ok::<_, crate::store::StoreError>((store.next_seq()?, store.last_time()?, Overlay::new(store)?)))();
     let (mut next_seq, last_time, mut overlay) = match start {
         Ok(s) => s,
-        Err(e) => return Err((jobs.into_iter().map(|j| j.reply).collect(), e.to_string())),
+        Err(e) => return Err((jobs.into_iter().map(|j| j.reply).collect(), e.into())),
     };
     // Server time never runs backwards, whatever the wall clock does.
     let time = Timestamp::now().max(last_time);

@@ -85,8 +85,11 @@ async fn a_handoff_is_refused_unless_both_leg_carriers_sign_at_the_leg_end_for_a
     l.assert_refused(signed(&l, &p, &[ship]), Code::Unauthenticated, "MISSING_SIGNATURE").await;
     // The incoming carrier is not the next leg's (both sign, but the wrong ship takes over).
     refused(&mut l, bill, rail, Some("ys-line"), qinzhou(), Code::PermissionDenied, "NOT_LEG_CARRIER").await;
-    // The outgoing carrier is not the leg's.
-    refused(&mut l, bill, "cj-barge", Some(ship), qinzhou(), Code::PermissionDenied, "NOT_LEG_CARRIER").await;
+    // The outgoing carrier is not the leg's: a carrier of the bill's next leg ...
+    refused(&mut l, bill, ship, Some(rail), qinzhou(), Code::PermissionDenied, "NOT_LEG_CARRIER").await;
+    // ... or a carrier that has no part in the bill, which is told nothing: the bill, for it,
+    // does not exist.
+    refused(&mut l, bill, "cj-barge", Some(ship), qinzhou(), Code::NotFound, "NOT_FOUND").await;
     // Not where the leg ends.
     let at_singapore = handoff(0, "SGSIN", ilstc_boxes(), ilstc_seals());
     refused(&mut l, bill, rail, Some(ship), at_singapore, Code::FailedPrecondition, "PLACE_NOT_ON_ROUTE").await;

@@ -69,11 +69,11 @@ async fn delivery_needs_the_accepted_surrender_its_party_the_last_carrier_or_its
 async fn customs_hold_and_release_only_their_own_declarations_and_a_hold_stops_only_the_sacc_of_a_delivery() {
     let (mut l, bill) = ledger_with_routed_bill("CUS-CUSTOMS-1").await;
     l.register("nl-customs", pb::Role::Customs, vec![], &["NL"]).await;
-    // Not customs at all: a bank, a carrier on the route.
-    refused(&mut l, bill, "cq-bank", None, hold("X-1"), Code::PermissionDenied, "NOT_CUSTOMS").await;
+    // Not customs at all: the exporter, a carrier on the route.
+    refused(&mut l, bill, "cq-machinery", None, hold("X-1"), Code::PermissionDenied, "NOT_CUSTOMS").await;
     refused(&mut l, bill, "cr-chongqing", None, hold("X-1"), Code::PermissionDenied, "NOT_CUSTOMS").await;
-    // Customs of a country the bill does not touch.
-    refused(&mut l, bill, "nl-customs", None, hold("NL2025-1"), Code::PermissionDenied, "OUTSIDE_JURISDICTION").await;
+    // Customs of a country the bill does not touch: for them the bill does not exist.
+    refused(&mut l, bill, "nl-customs", None, hold("NL2025-1"), Code::NotFound, "NOT_FOUND").await;
     invalid(&mut l, bill, "sg-customs", None, hold(""), "customs_hold.declaration").await;
 
     ok(&mut l, bill, "sg-customs", None, hold("SG2025-778812")).await;

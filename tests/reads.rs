@@ -97,3 +97,19 @@ async fn visibility_by_part_jurisdiction_and_role() {
     let bank = l.party("cq-bank");
     assert_eq!(l.client.bill(&bank, bill).await.unwrap().entitled, "cq-bank");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_signed_before_a_restart_cannot_be_replayed_after_it() {
+    let (mut l, bill) = ledger_with_bill("READS-RESTART").await;
+    let exporter = l.party("cq-machinery");
+    let once = signed_read(&exporter, ORIGIN, GET_BILL, &req(bill));
+    l.client.grpc.get_bill(once.clone()).await.unwrap();
+    // The nonces seen are held in memory only: after a restart the ledger cannot know this one
+    // was used, so it refuses every envelope signed before it started.
+    let mut l = l.restart().await;
+    let e = l.client.grpc.get_bill(once).await.unwrap_err();
+    assert_eq!((e.code(), reason_of(&e).as_str()), (Code::Unauthenticated, "READ_EXPIRED"), "{e:?}");
+    assert!(e.message().contains("before the ledger started"), "{}", e.message());
+    // A read signed now is answered.
+    l.client.bill(&exporter, bill).await.unwrap();
+}

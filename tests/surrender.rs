@@ -66,8 +66,10 @@ async fn surrender_for_delivery_is_decided_by_the_issuer_and_accepted_is_termina
         "SURRENDER_PENDING",
     )
     .await;
-    // Only the issuer decides, and a paper bill number belongs to a switch to paper only.
-    l.refuse("cq-bank", bill, None, sacc(""), Code::PermissionDenied, "NOT_ISSUER").await;
+    // Only the issuer decides (the exporter surrendered it; the bank is a stranger to this bill
+    // and is told nothing), and a paper bill number belongs to a switch to paper only.
+    l.refuse("cq-machinery", bill, None, sacc(""), Code::PermissionDenied, "NOT_ISSUER").await;
+    l.refuse("cq-bank", bill, None, sacc(""), Code::NotFound, "NOT_FOUND").await;
     l.refuse("cq-mto", bill, None, sacc("PAPER-1"), Code::InvalidArgument, "INVALID_FIELD").await;
 
     l.client.act(&carrier, bill, None, sacc("")).await.unwrap();

@@ -82,10 +82,13 @@ pub enum Effect {
 /// Order-free checks: [`check_content`], then each signature strictly, once, on arrival.
 pub fn prepare(bytes: Vec<u8>, payload: Payload, signatures: Vec<Signature>, origin: &str) -> Result<Checked> {
     let checked = check_content(bytes, payload, signatures, origin)?;
-    for s in &checked.signatures {
-        s.verify(&checked.bytes)?;
-    }
+    verify_signatures(&checked)?;
     Ok(checked)
+}
+
+/// Each signature of a record checked strictly (`verify_strict`) over its payload bytes.
+pub fn verify_signatures(rec: &Checked) -> Result<()> {
+    rec.signatures.iter().try_for_each(|s| s.verify(&rec.bytes))
 }
 
 /// Order-free checks without signature cryptography: origin, shape, signer set, the document of
@@ -138,7 +141,7 @@ fn check_signer_set(p: &Payload, sigs: &[Signature]) -> Result<()> {
 /// Order-dependent checks and the state change. `operator` is the operator's public key.
 pub fn apply(view: &impl View, rec: &Checked, stamp: Stamp, operator: &PublicKey) -> Result<Vec<Effect>> {
     let p = &rec.payload;
-    check_keys(view, rec, stamp.seq, operator)?;
+    check_signers(view, &rec.signatures, stamp.seq, operator)?;
     let window = match p.chain {
         ChainId::Registry => REGISTRY_WINDOW,
         ChainId::Title(_) => TITLE_WINDOW,
@@ -152,9 +155,16 @@ pub fn apply(view: &impl View, rec: &Checked, stamp: Stamp, operator: &PublicKey
     }
 }
 
-/// Each signer's key must be registered to it and valid at this point of the log.
-fn check_keys(view: &impl View, rec: &Checked, seq: u64, operator: &PublicKey) -> Result<()> {
-    for s in &rec.signatures {
+/// Each signer's key must be registered to it and valid at this point of the log (`seq`). The
+/// writer judges this at the record's own place; the service also asks it on arrival, before
+/// the costly strict verification, so that signatures by unknown keys cost a lookup only.
+pub fn check_signers<'s>(
+    view: &impl View,
+    signatures: impl IntoIterator<Item = &'s Signature>,
+    seq: u64,
+    operator: &PublicKey,
+) -> Result<()> {
+    for s in signatures {
         if s.party.as_str() == OPERATOR {
             if &s.key != operator {
                 return Err(RuleError::auth(
@@ -321,14 +331,35 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
             let custody = custody.map(|c| Effect::Custody(Box::new(c)));
             return Ok(std::iter::once(Effect::Bill(Box::new(bill))).chain(custody).collect());
         }
-        (_, None) => return Err(RuleError::NotFound { what: format!("bill {id}") }),
+        (_, None) => return Err(not_found(id)),
         (_, Some(bill)) => {
+            check_visible(view, &actor, &bill)?;
             check_head(p, Some((bill.head_position, bill.head)))?;
             check_no_hold(view, &bill, p)?;
             title::act(&bill, p, recipient.as_ref(), rec.hash, stamp.seq)?
         }
     };
     Ok(vec![Effect::Bill(Box::new(state))])
+}
+
+/// The refusal for a bill that does not exist, and for one the actor may not see.
+fn not_found(id: BillId) -> RuleError {
+    RuleError::NotFound { what: format!("bill {id}") }
+}
+
+/// A record for a bill its actor may not see is refused exactly as one for a missing bill: no
+/// later check (head, holder, route) may tell a stranger anything about it. An agent's record is
+/// judged by its principal, the actor, whom `check_agent` has already tied it to.
+fn check_visible(view: &impl View, actor: &Party, bill: &BillState) -> Result<()> {
+    let custody = view.custody(&bill.id);
+    let route = custody.as_ref().map(|c| c.route.as_slice()).unwrap_or_default();
+    let me = &actor.registration.party;
+    let acts_for = |principal: &PartyId| view.delegation(principal, me).current().is_some();
+    if crate::visibility::may_see(actor, bill, route, acts_for) {
+        Ok(())
+    } else {
+        Err(not_found(bill.id))
+    }
 }
 
 /// An agent's record needs a delegation in force from the actor covering the action.
@@ -423,7 +454,8 @@ fn apply_custody(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> R
         .party(&p.actor)
         .ok_or_else(|| RuleError::auth(AuthFailure::UnknownParty, p.actor.as_str(), "no such registered party"))?;
     check_agent(view, p, stamp.seq)?;
-    let bill = view.bill(&id).ok_or_else(|| RuleError::NotFound { what: format!("bill {id}") })?;
+    let bill = view.bill(&id).ok_or_else(|| not_found(id))?;
+    check_visible(view, &actor, &bill)?;
     let state = view.custody(&id).ok_or_else(custody_rules::no_route)?;
     check_head(p, state.head)?;
     let (pos, seen) = p.seen_title.expect("shape checked: custody records name a title head");

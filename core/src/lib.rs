@@ -23,6 +23,7 @@
 //! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
 //! - [`memory`]: an in-memory state that records are applied to (offline replays).
 //! - [`statement`]: signed title statements bound to a checkpoint.
+//! - [`visibility`]: who may see a bill, for reads and writes alike.
 //! - [`error`]: the one error type, with status class and machine-readable reason.
 //! - [`fuzzing`]: the bodies of the fuzz targets, shared by `fuzz/` and the corpus replay test.
 
@@ -45,5 +46,6 @@ pub mod sig;
 pub mod statement;
 pub mod time;
 pub mod title;
+pub mod visibility;
 
 pub use error::{Kind, Result, RuleError};

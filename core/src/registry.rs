@@ -126,7 +126,25 @@ pub fn check_registration(r: &Registration) -> Result<(), RuleError> {
     if (r.role == Role::Customs) == r.jurisdiction.is_empty() {
         return Err(RuleError::invalid("register_party.jurisdiction", "required for CUSTOMS and only for CUSTOMS"));
     }
+    if r.jurisdiction.len() > MAX_JURISDICTION {
+        return Err(RuleError::invalid(
+            "register_party.jurisdiction",
+            format!("{} places; at most {MAX_JURISDICTION}", r.jurisdiction.len()),
+        ));
+    }
+    if r.codes.len() > MAX_CODES {
+        return Err(RuleError::invalid(
+            "register_party.codes",
+            format!("{} codes; at most {MAX_CODES}", r.codes.len()),
+        ));
+    }
     for (i, j) in r.jurisdiction.iter().enumerate() {
+        if r.jurisdiction[..i].contains(j) {
+            return Err(RuleError::invalid(
+                format!("register_party.jurisdiction[{i}]"),
+                format!("'{j}' is listed twice"),
+            ));
+        }
         let country = j.len() == 2 && j.bytes().all(|b| b.is_ascii_uppercase());
         if !country && !crate::document::is_locode(j) {
             return Err(RuleError::invalid(
@@ -142,9 +160,17 @@ pub fn check_registration(r: &Registration) -> Result<(), RuleError> {
                 "provider and party_code are required",
             ));
         }
+        if r.codes[..i].contains(c) {
+            return Err(RuleError::invalid(format!("register_party.codes[{i}]"), "this code is listed twice"));
+        }
     }
     Ok(())
 }
+
+/// Most places a customs party's jurisdiction lists.
+pub const MAX_JURISDICTION: usize = 64;
+/// Most identifying codes a party lists.
+pub const MAX_CODES: usize = 32;
 
 #[cfg(test)]
 mod tests {

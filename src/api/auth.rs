@@ -1,7 +1,9 @@
-//! Who is reading: signed read envelopes checked against the registry, a replay cache, and the
-//! visibility rule (a party sees bills it has been part of, customs those touching their
-//! jurisdiction, auditors and the operator all; anything else is NOT_FOUND).
+//! Who is reading: signed read envelopes checked against the registry and the replay guard
+//! ([`super::replay`]), and the visibility rule (`ebl_core::visibility`: a party sees bills it
+//! has been part of, customs those touching their jurisdiction, auditors and the operator all;
+//! anything else is NOT_FOUND).
 
+use super::replay::ReplayCache;
 use crate::error::LedgerError;
 use crate::pb;
 use crate::store::Store;
@@ -9,13 +11,11 @@ use crate::wire::read::decode_read;
 use ebl_core::bill::BillState;
 use ebl_core::error::AuthFailure;
 use ebl_core::ids::{PartyId, OPERATOR};
-use ebl_core::registry::{Party, Role};
+use ebl_core::registry::Party;
 use ebl_core::route::Leg;
 use ebl_core::sig::PublicKey;
 use ebl_core::time::{Timestamp, READ_WINDOW};
 use ebl_core::RuleError;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// The authenticated reader of a request.
 #[derive(Debug, Clone)]
@@ -35,18 +35,7 @@ impl Reader {
     pub fn can_see(&self, bill: &BillState, route: &[Leg], acts_for: impl Fn(&PartyId) -> bool) -> bool {
         match self {
             Reader::Operator => true,
-            Reader::Party(p) => match p.registration.role {
-                Role::Auditor => true,
-                Role::Customs => {
-                    bill.locations.iter().any(|l| p.covers(l))
-                        || route.iter().any(|l| p.covers(&l.from.locode) || p.covers(&l.to.locode))
-                }
-                _ => {
-                    let me = &p.registration.party;
-                    let carries = route.iter().any(|l| &l.carrier == me);
-                    bill.parties.contains(me) || carries || bill.parties.iter().any(acts_for)
-                }
-            },
+            Reader::Party(p) => ebl_core::visibility::may_see(p, bill, route, acts_for),
         }
     }
 
@@ -56,29 +45,6 @@ impl Reader {
             Reader::Operator => PartyId::operator(),
             Reader::Party(p) => p.registration.party.clone(),
         }
-    }
-}
-
-/// Nonces seen within the read window. A nonce is refused a second time while its envelope's
-/// time could still pass the window check; older ones are pruned.
-#[derive(Default)]
-pub struct ReplayCache {
-    // std Mutex: held only for a map lookup and insert, never across an await.
-    seen: Mutex<HashMap<[u8; 16], Timestamp>>,
-}
-
-impl ReplayCache {
-    /// Records `nonce`; refuses it if already seen.
-    fn check(&self, nonce: [u8; 16], claimed: Timestamp, now: Timestamp) -> Result<(), RuleError> {
-        let mut seen = self.seen.lock().expect("replay cache lock poisoned");
-        if seen.len() > 10_000 {
-            let oldest = now.plus_ms(-READ_WINDOW.past_ms - READ_WINDOW.future_ms);
-            seen.retain(|_, t| *t >= oldest);
-        }
-        if seen.insert(nonce, claimed).is_some() {
-            return Err(RuleError::auth(AuthFailure::Replayed, "", "this read envelope (nonce) was already used"));
-        }
-        Ok(())
     }
 }
 
@@ -112,6 +78,6 @@ pub fn authenticate(
         key.check(party, store.next_seq()?)?;
         Reader::Party(p)
     };
-    replay.check(env.nonce, env.claimed_time, now)?;
+    replay.check(&reader.party(), env.nonce, env.claimed_time, now)?;
     Ok((reader, env.request))
 }

@@ -3,29 +3,37 @@
 //! records to the single writer, and answers reads for authenticated readers only.
 
 pub mod auth;
+pub mod check;
+pub mod find;
+pub mod gate;
 pub mod log;
+pub mod replay;
 pub mod status;
 pub mod title;
+pub mod visible;
 
 use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
-use crate::store::keys::IndexKey;
 use crate::store::Store;
-use crate::wire::{decode_canonical, hash32, payload::decode_record, views::bill_view};
+use crate::wire::{decode_canonical, views::bill_view};
 use crate::writer::WriterHandle;
-use auth::{authenticate, Reader, ReplayCache};
-use ebl_core::apply::{prepare, Checked};
-use ebl_core::bill::BillState;
-use ebl_core::custody::CustodyState;
+use auth::{authenticate, Reader};
+pub use check::check_record;
+use ebl_core::apply::Checked;
 use ebl_core::custody_rules::handoff_blockers;
-use ebl_core::ids::{BillId, ChainId, PartyId};
+use ebl_core::ids::ChainId;
+use ebl_core::ids::PartyId;
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
 use ebl_core::RuleError;
 use futures::Stream;
+use gate::Work;
+use replay::ReplayCache;
+use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
+use visible::visible_bill;
 
 /// Largest record payload accepted (bytes): a transport document plus its record.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
@@ -56,6 +64,8 @@ pub struct Shared {
     pub verifier_key: String,
     /// Signs title statements with the ledger key.
     pub statements: crate::checkpoint::statement::StatementSigner,
+    /// Records and reads in flight per party.
+    pub gate: gate::Gate,
 }
 
 /// The `ebl.v1.Ledger` service.
@@ -73,18 +83,10 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(|e| LedgerError::Internal(format!("blocking task failed: {e}")))?
 }
 
-/// Size limit, decoding and strict signature checks of one record (blocking: CPU-bound): what
-/// every record goes through before the writer.
-pub fn check_record(rec: pb::SignedRecord, origin: &str) -> Result<Checked, LedgerError> {
-    if rec.payload.len() > MAX_PAYLOAD_BYTES {
-        return Err(RuleError::Limit {
-            reason: "PAYLOAD_TOO_LARGE",
-            why: format!("payload is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", rec.payload.len()),
-        }
-        .into());
-    }
-    let (payload, sigs) = decode_record(&rec)?;
-    Ok(prepare(rec.payload, payload, sigs, origin)?)
+/// The party whose share of the writer's queue a record uses: its first signer (the actor, or
+/// the agent signing for it).
+fn signer(rec: &Checked) -> &PartyId {
+    &rec.signatures.first().expect("prepare requires at least one signer").party
 }
 
 impl LedgerService {
@@ -103,29 +105,10 @@ impl LedgerService {
         Ok(blocking(move || {
             let (reader, request) =
                 authenticate(&shared.store, &shared.origin, &shared.operator, &shared.replay, &req, method)?;
+            let _pass = shared.gate.enter(&reader.party(), Work::Reads, 1)?;
             f(&shared, reader, request)
         })
         .await?)
-    }
-}
-
-/// Loads a bill the reader may see, with its custody; anything else is NOT_FOUND, exactly like a
-/// missing bill.
-fn visible_bill(
-    shared: &Shared,
-    reader: &Reader,
-    bill_id: &[u8],
-) -> Result<(BillState, Option<CustodyState>), LedgerError> {
-    let id = BillId(hash32("bill_id", bill_id)?);
-    let me = reader.party();
-    // A failed lookup hides the bill rather than erroring: NOT_FOUND must not leak existence.
-    let acts_for =
-        |principal: &PartyId| shared.store.delegation(principal, &me).map(|g| g.current().is_some()).unwrap_or(false);
-    let custody = shared.store.custody(&id)?;
-    let route = custody.as_ref().map(|c| c.route.as_slice()).unwrap_or_default();
-    match shared.store.bill(&id)? {
-        Some(b) if reader.can_see(&b, route, acts_for) => Ok((b, custody)),
-        _ => Err(RuleError::NotFound { what: format!("bill {id}") }.into()),
     }
 }
 
@@ -185,9 +168,14 @@ impl Ledger for LedgerService {
     }
 
     async fn submit(&self, req: Request<pb::SignedRecord>) -> Result<Response<pb::Receipt>, Status> {
-        let origin = self.shared.origin.clone();
+        let shared = self.shared.clone();
         let rec = req.into_inner();
-        let checked = blocking(move || check_record(rec, &origin)).await?;
+        let checked = blocking(move || {
+            let rec = check::arrive(rec, &shared.origin)?;
+            check::admit(&shared.store, &shared.operator, rec, &HashSet::new())
+        })
+        .await?;
+        let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1).map_err(LedgerError::from)?;
         Ok(Response::new(self.shared.writer.submit(checked).await?))
     }
 
@@ -202,14 +190,29 @@ impl Ledger for LedgerService {
                 why: format!("{} records in one batch; the limit is {MAX_BATCH_RECORDS}", records.len()),
             })));
         }
-        // Decode and verify every record in parallel, then submit in order so that later records
-        // of the batch may build on earlier ones.
-        let checks = records.into_iter().map(|r| {
-            let origin = self.shared.origin.clone();
-            blocking(move || check_record(r, &origin))
-        });
-        let checked = futures::future::join_all(checks).await;
+        let mut checked = check::check_batch(&self.shared, records).await;
+        // Each signer's records count against its share of the writer's queue, all or none.
+        let mut per_party: HashMap<&PartyId, usize> = HashMap::new();
+        for c in checked.iter().flatten() {
+            *per_party.entry(signer(c)).or_default() += 1;
+        }
+        let mut passes = Vec::new();
+        let mut refused = HashMap::new();
+        for (party, n) in per_party {
+            match self.shared.gate.enter(party, Work::Records, n) {
+                Ok(p) => passes.push(p),
+                Err(e) => {
+                    refused.insert(party.clone(), e);
+                }
+            }
+        }
+        for c in checked.iter_mut() {
+            if let Some(e) = c.as_ref().ok().and_then(|rec| refused.get(signer(rec))) {
+                *c = Err(e.clone().into());
+            }
+        }
         let results = self.shared.writer.submit_all(checked).await;
+        drop(passes);
         let results = results
             .into_iter()
             .map(|r| pb::SubmitResult {
@@ -296,7 +299,20 @@ impl Ledger for LedgerService {
             title::bundle(&shared, &snap, &cp, note)
         })
         .await?;
-        Ok(Response::new(pb::ProofBundleFile { bundle: bundle.to_json() }))
+        let bundle = bundle.to_json();
+        // The whole registry chain travels in a bundle (a pruned one could not prove that a key
+        // was not revoked before it signed), so a large registry can outgrow one message.
+        if bundle.len() > MAX_MESSAGE_BYTES - 64 {
+            return Err(LedgerError::Rule(RuleError::Limit {
+                reason: "BUNDLE_TOO_LARGE",
+                why: format!(
+                    "the bill's proof bundle is {} bytes, past the {MAX_MESSAGE_BYTES} byte message limit",
+                    bundle.len()
+                ),
+            })
+            .into());
+        }
+        Ok(Response::new(pb::ProofBundleFile { bundle }))
     }
 
     async fn verify_handoff(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::HandoffCheck>, Status> {
@@ -321,37 +337,7 @@ impl Ledger for LedgerService {
         let list = self
             .read(req.into_inner(), "/ebl.v1.Ledger/FindBills", |s, reader, request| {
                 let q: pb::FindBillsRequest = decode_canonical("envelope.request", &request)?;
-                let key = match (q.container.as_str(), q.party.as_str(), q.locode.as_str()) {
-                    (c, "", "") if !c.is_empty() => IndexKey::Container(c),
-                    ("", p, "") if !p.is_empty() => IndexKey::Party(p),
-                    ("", "", l) if ebl_core::document::is_locode(l) => IndexKey::Location(l),
-                    _ => {
-                        return Err(RuleError::invalid(
-                            "envelope.request",
-                            "give exactly one of container, party, locode (a UN/LOCODE)",
-                        )
-                        .into())
-                    }
-                };
-                let mut bills = Vec::new();
-                for id in s.store.indexed_bills(key, MAX_FOUND)? {
-                    // Bills the reader may not see are left out, as if they did not exist.
-                    let b = match visible_bill(s, &reader, &id.0 .0) {
-                        Ok((b, _)) => b,
-                        Err(LedgerError::Rule(RuleError::NotFound { .. })) => continue,
-                        Err(e) => return Err(e),
-                    };
-                    bills.push(pb::BillSummary {
-                        bill_id: b.id.0 .0.to_vec(),
-                        issuer: b.issuer.to_string(),
-                        reference: b.reference.clone(),
-                        amendment: b.amendment,
-                        status: b.status.name().into(),
-                        possessor: b.possessor.to_string(),
-                        entitled: b.entitled().to_string(),
-                    });
-                }
-                Ok(pb::BillList { bills })
+                find::find(s, &reader, &q)
             })
             .await?;
         Ok(Response::new(list))

@@ -14,7 +14,7 @@ pub const ERROR_DOMAIN: &str = "ebl.v1";
 
 /// Code, reason, message and field of an error.
 pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
-    match e {
+    let (code, reason, message, field) = match e {
         LedgerError::Rule(r) => {
             let code = match r.kind() {
                 Kind::InvalidArgument => Code::InvalidArgument,
@@ -29,9 +29,29 @@ pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
             (code, r.reason(), r.to_string(), r.field().map(str::to_string))
         }
         LedgerError::Unavailable(_) => (Code::Unavailable, "LEDGER_UNAVAILABLE", e.to_string(), None),
-        LedgerError::Pending { reason, .. } => (Code::Unavailable, *reason, e.to_string(), None),
+        LedgerError::Pending { reason, .. } | LedgerError::Refusing { reason, .. } => {
+            (Code::Unavailable, *reason, e.to_string(), None)
+        }
         LedgerError::Internal(_) => (Code::Internal, "INTERNAL", e.to_string(), None),
+        LedgerError::Damaged => (Code::Internal, "DATABASE_DAMAGED", e.to_string(), None),
+    };
+    (code, reason, capped(message), field.map(capped))
+}
+
+/// Longest message (or field) an error carries, in bytes: messages may quote the caller's input,
+/// which must not come back unbounded (gRPC metadata has a size limit of its own).
+pub const MAX_MESSAGE_LEN: usize = 1024;
+
+/// `s` cut to [`MAX_MESSAGE_LEN`] bytes at a character boundary, saying how much was cut.
+fn capped(s: String) -> String {
+    if s.len() <= MAX_MESSAGE_LEN {
+        return s;
     }
+    let mut end = MAX_MESSAGE_LEN;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} more bytes not shown)", &s[..end], s.len() - end)
 }
 
 /// The gRPC status for an error.

@@ -211,6 +211,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 container: container.unwrap_or_default(),
                 party: party.unwrap_or_default(),
                 locode: place.unwrap_or_default(),
+                ..Default::default()
             };
             out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())

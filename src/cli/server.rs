@@ -3,6 +3,7 @@
 
 use super::keys::read_public_key;
 use crate::checkpoint::push::WitnessTarget;
+use crate::net::NetLimits;
 use crate::server::{init, Ledger};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +32,23 @@ pub struct Args {
     /// comma separated), e.g. `http://127.0.0.1:7380=witness.example/w1+1234abcd+BA...`.
     #[arg(long = "witness", env = "EBL_WITNESSES", value_delimiter = ',', global = true)]
     pub witnesses: Vec<String>,
+    /// Most open client connections (also bounded by the open-file limit, after a reserve for
+    /// the store); when all are taken, the longest-idle one is closed to make room.
+    #[arg(long, env = "EBL_MAX_CONNECTIONS", default_value_t = NetLimits::default().max_connections, global = true)]
+    pub max_connections: usize,
+    /// Seconds a new connection may stay silent before it is closed.
+    #[arg(long, env = "EBL_HANDSHAKE_TIMEOUT", default_value_t = NetLimits::default().handshake_timeout.as_secs_f64(), global = true)]
+    pub handshake_timeout: f64,
+    /// Seconds a connection may go without a call before it is closed.
+    #[arg(long, env = "EBL_IDLE_TIMEOUT", default_value_t = NetLimits::default().idle_timeout.as_secs_f64(), global = true)]
+    pub idle_timeout: f64,
+    /// Most calls in flight on one connection; more are refused (RESOURCE_EXHAUSTED).
+    #[arg(long, env = "EBL_MAX_CALLS_PER_CONNECTION", default_value_t = NetLimits::default().max_calls_per_connection, global = true)]
+    pub max_calls_per_connection: usize,
+    /// Bytes the data folder's disk must keep free: under it, writes are refused (UNAVAILABLE
+    /// DISK_RESERVE) until space returns; reads go on.
+    #[arg(long, env = "EBL_DISK_RESERVE", default_value_t = crate::store::space::DEFAULT_DISK_RESERVE, global = true)]
+    pub disk_reserve: u64,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -78,7 +96,20 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .filter(|w| !w.trim().is_empty())
                 .map(|w| WitnessTarget::parse(w.trim()))
                 .collect::<Result<Vec<_>, _>>()?;
-            let ledger = Ledger::open(&args.data_dir, operator)?.with_witnesses(witnesses);
+            let seconds = |what: &str, s: f64| {
+                std::time::Duration::try_from_secs_f64(s)
+                    .map_err(|_| format!("--{what}: {s} is not a number of seconds"))
+            };
+            let limits = NetLimits {
+                max_connections: args.max_connections,
+                handshake_timeout: seconds("handshake-timeout", args.handshake_timeout)?,
+                idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+                max_calls_per_connection: args.max_calls_per_connection,
+            };
+            let ledger = Ledger::open(&args.data_dir, operator)?
+                .with_witnesses(witnesses)
+                .with_limits(limits)
+                .with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;
             println!("ebld listening on {} (origin '{}')", listener.local_addr()?, ledger.origin());
             ledger.serve(listener, shutdown_signal()).await?;

@@ -44,7 +44,17 @@ impl<'a> Batch<'a> {
         match e {
             Effect::Party(p) => self.put_json(CF_PARTIES, p.registration.party.as_str().as_bytes(), p),
             Effect::Key(k, rec) => self.put_json(CF_KEYS, &k.0, rec),
-            Effect::Custody(c) => self.put_json(CF_CUSTODY, &c.bill.0 .0, c),
+            Effect::Custody(c) => {
+                self.put_json(CF_CUSTODY, &c.bill.0 .0, c);
+                // The route in force may name carriers and places the bill's state does not (a
+                // re-routing): they see the bill, so FindBills must find it through them too.
+                for carrier in c.carriers() {
+                    self.put(CF_INDEX, &party_bill_key(carrier.as_str(), &c.bill), &[]);
+                }
+                for l in c.route.iter().flat_map(|l| [&l.from.locode, &l.to.locode]) {
+                    self.place(l, &c.bill);
+                }
+            }
             Effect::Delegation(principal, agent, grants) => {
                 self.put_json(CF_DELEGATIONS, &delegation_key(principal.as_str(), agent.as_str()), grants)
             }
@@ -55,12 +65,20 @@ impl<'a> Batch<'a> {
                     self.put(CF_INDEX, &party_bill_key(p.as_str(), &b.id), &[]);
                 }
                 for l in &b.locations {
-                    self.put(CF_INDEX, &location_bill_key(l, &b.id), &[]);
+                    self.place(l, &b.id);
                 }
                 for c in &b.containers {
                     self.put(CF_INDEX, &container_bill_key(c, &b.id), &[]);
                 }
             }
+        }
+    }
+
+    /// The place and its country index entries of a bill.
+    fn place(&mut self, locode: &str, bill: &ebl_core::ids::BillId) {
+        self.put(CF_INDEX, &location_bill_key(locode, bill), &[]);
+        if let Some(country) = locode.get(..2) {
+            self.put(CF_INDEX, &[IndexKey::Country(country).prefix(), bill.0 .0.to_vec()].concat(), &[]);
         }
     }
 

@@ -21,7 +21,8 @@ pub const CF_KEYS: &str = "keys";
 pub const CF_CUSTODY: &str = "custody";
 /// Principal party id ++ 0x00 ++ agent party id -> `Grants` (JSON): every delegation between them.
 pub const CF_DELEGATIONS: &str = "delegations";
-/// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `c` container bill -> empty.
+/// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `k` country bill, `c` container 0x00
+/// bill -> empty.
 pub const CF_INDEX: &str = "index";
 /// Typed metadata keys, see [`Meta`].
 pub const CF_META: &str = "meta";
@@ -125,16 +126,24 @@ pub enum IndexKey<'a> {
     Party(&'a str),
     /// A UN/LOCODE (always 5 bytes, so no separator is needed).
     Location(&'a str),
+    /// An ISO country code, the first two letters of a UN/LOCODE (always 2 bytes).
+    Country(&'a str),
     /// A container number.
     Container(&'a str),
 }
 
 impl IndexKey<'_> {
+    /// The key of `bill`'s entry under this key.
+    pub fn entry(self, bill: &BillId) -> Vec<u8> {
+        [self.prefix(), bill.0 .0.to_vec()].concat()
+    }
+
     /// The prefix of every index entry under this key; the bill id (32 bytes) follows it.
     pub fn prefix(self) -> Vec<u8> {
         match self {
             IndexKey::Party(p) => [b"p", p.as_bytes(), &[0]].concat(),
             IndexKey::Location(l) => [b"l", l.as_bytes()].concat(),
+            IndexKey::Country(c) => [b"k", c.as_bytes()].concat(),
             IndexKey::Container(c) => [b"c", c.as_bytes(), &[0]].concat(),
         }
     }

@@ -64,10 +64,20 @@ impl Drop for TestLedger {
 impl TestLedger {
     /// A fresh ledger with no parties.
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), None).await
+    }
+
+    /// A fresh ledger with no parties in `dir`, refusing writes while its disk has less than
+    /// `disk_reserve` bytes free (the server's default if `None`); restarts keep the default.
+    pub async fn start_in(dir: tempfile::TempDir, disk_reserve: Option<u64>) -> Self {
         let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
         init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
-        Self::open(dir, operator, HashMap::new(), Vec::new()).await
+        let ledger = Ledger::open(dir.path(), None).unwrap();
+        let ledger = match disk_reserve {
+            Some(r) => ledger.with_disk_reserve(r),
+            None => ledger,
+        };
+        Self::serve(ledger, dir, operator, HashMap::new(), Vec::new()).await
     }
 
     async fn open(
@@ -76,7 +86,18 @@ impl TestLedger {
         parties: HashMap<String, Identity>,
         witnesses: Vec<WitnessTarget>,
     ) -> Self {
-        let ledger = Ledger::open(dir.path(), None).unwrap().with_witnesses(witnesses.clone());
+        let ledger = Ledger::open(dir.path(), None).unwrap();
+        Self::serve(ledger, dir, operator, parties, witnesses).await
+    }
+
+    async fn serve(
+        ledger: Ledger,
+        dir: tempfile::TempDir,
+        operator: Identity,
+        parties: HashMap<String, Identity>,
+        witnesses: Vec<WitnessTarget>,
+    ) -> Self {
+        let ledger = ledger.with_witnesses(witnesses.clone());
         let store = ledger.store();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -137,8 +137,9 @@ struct Tally {
 }
 
 /// What every run must have seen at least `floor` times: each action accepted, a record signed
-/// by an agent accepted, and both agent refusals.
-const SEEN: [&str; 16] = [
+/// by an agent accepted, both agent refusals, and a record refused because its actor may not see
+/// the bill.
+const SEEN: [&str; 17] = [
     "TRANSFER",
     "ENDORSE",
     "ENDORSE_TO_ORDER",
@@ -155,6 +156,7 @@ const SEEN: [&str; 16] = [
     "(signed by an agent)",
     "NOT_AGENT",
     "OUTSIDE_DELEGATION",
+    "NOT_FOUND",
 ];
 
 /// The number of cases: the environment variable `var` if set, else `default`.
@@ -207,7 +209,7 @@ fn play<S: Subject>(subject: &mut S, steps: &[Step], t: &mut Tally) -> Result<()
                 prop_assert_eq!(got, want, "subject, model: {} {:?} -> {:?} (by agent: {})", actor, act, to, by_agent);
             }
             (Err(want), Err(got)) => {
-                for reason in ["NOT_AGENT", "OUTSIDE_DELEGATION"] {
+                for reason in ["NOT_AGENT", "OUTSIDE_DELEGATION", "NOT_FOUND"] {
                     if got == reason {
                         *t.per_action.entry(reason).or_default() += 1;
                     }

@@ -68,6 +68,8 @@ pub struct Model {
     surrender: Option<(Why, Hold)>,
     offer: Option<(&'static str, &'static str, Hold, Option<MPledge>)>,
     pledge: Option<MPledge>,
+    /// Every party that has been part of the bill: the issuer, recipients, actors, agents.
+    parties: Vec<&'static str>,
 }
 
 /// A title action as the model knows it.
@@ -138,7 +140,24 @@ impl Model {
             surrender: None,
             offer: None,
             pledge: None,
+            parties: vec!["carrier", "a"],
         }
+    }
+
+    /// Whether `who` may see the bill: it has been part of it, or it is `agt`, the agent of the
+    /// issuing carrier (an agent sees what its principals see). A record for a bill its actor may
+    /// not see is refused as NOT_FOUND, exactly like one for a bill that does not exist.
+    fn sees(&self, who: &str) -> bool {
+        self.parties.contains(&who) || who == "agt"
+    }
+
+    fn joined(mut self, who: impl IntoIterator<Item = &'static str>) -> Self {
+        for w in who {
+            if !self.parties.contains(&w) {
+                self.parties.push(w);
+            }
+        }
+        self
     }
 
     fn entitled(&self) -> &'static str {
@@ -173,6 +192,14 @@ impl Model {
         if to == Some(actor) {
             return Err("INVALID_FIELD");
         }
+        if !self.sees(actor) {
+            return Err("NOT_FOUND");
+        }
+        self.rules(actor, act, to).map(|n| n.joined([actor].into_iter().chain(to)))
+    }
+
+    /// The title rules proper, for an actor that may see the bill.
+    fn rules(&self, actor: &'static str, act: Act, to: Option<&'static str>) -> Result<Model, &'static str> {
         if matches!(self.status, "ACCOMPLISHED" | "VOID" | "SWITCHED_TO_PAPER") {
             return Err("BILL_NOT_LIVE");
         }
@@ -313,6 +340,6 @@ impl Model {
         if !scope.iter().any(|a| *a == act.name() || *a == "ALL") {
             return Err("OUTSIDE_DELEGATION");
         }
-        self.step(actor, act, to)
+        self.step(actor, act, to).map(|n| n.joined(["agt"]))
     }
 }

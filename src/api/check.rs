@@ -1,0 +1,114 @@
+//! The order-free checks of arriving records, cheapest first: size, decoding, shape and content;
+//! then whether each signer's key is registered to it (a lookup); only then the strict signature
+//! checks. Records signed with keys the ledger does not know cost no cryptography. The writer
+//! still judges key validity at each record's own place in the log.
+
+use super::{blocking, Shared, MAX_PAYLOAD_BYTES};
+use crate::error::LedgerError;
+use crate::pb;
+use crate::store::overlay::Overlay;
+use crate::store::Store;
+use crate::wire::payload::decode_record;
+use ebl_core::apply::{check_content, check_signers, verify_signatures, Checked};
+use ebl_core::ids::ChainId;
+use ebl_core::record::Action;
+use ebl_core::sig::PublicKey;
+use ebl_core::RuleError;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Size limit, decoding and content checks: everything before any signature is looked at.
+pub fn arrive(rec: pb::SignedRecord, origin: &str) -> Result<Checked, LedgerError> {
+    if rec.payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(RuleError::Limit {
+            reason: "PAYLOAD_TOO_LARGE",
+            why: format!("payload is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", rec.payload.len()),
+        }
+        .into());
+    }
+    let (payload, sigs) = decode_record(&rec)?;
+    Ok(check_content(rec.payload, payload, sigs, origin)?)
+}
+
+/// Each signer's key registered to it (keys in `added`, which verified registry records earlier
+/// in the same batch add, are let through to the writer), then every signature strictly.
+pub fn admit(
+    store: &Store,
+    operator: &PublicKey,
+    rec: Checked,
+    added: &HashSet<PublicKey>,
+) -> Result<Checked, LedgerError> {
+    let view = Overlay::new(store)?;
+    let unknown_to_batch = rec.signatures.iter().filter(|s| !added.contains(&s.key));
+    let known = check_signers(&view, unknown_to_batch, store.next_seq()?, operator);
+    if let Some(e) = view.take_failure() {
+        return Err(e.into());
+    }
+    // A record already accepted is answered with its receipt whatever happened since, a key
+    // revoked after it included: only its signatures are checked, and the writer answers.
+    if known.is_err() && store.seq_of(&rec.hash)?.is_none() {
+        known?;
+    }
+    verify_signatures(&rec)?;
+    Ok(rec)
+}
+
+/// Every check before the writer for a batch, each record's answer in its place. Every record is
+/// decoded first; the batch's registry records are admitted next, since the keys that those
+/// which verify add may sign later records of the batch; then the rest, in parallel.
+pub async fn check_batch(shared: &Arc<Shared>, records: Vec<pb::SignedRecord>) -> Vec<Result<Checked, LedgerError>> {
+    let arrived = futures::future::join_all(records.into_iter().map(|r| {
+        let shared = shared.clone();
+        blocking(move || arrive(r, &shared.origin))
+    }))
+    .await;
+    let mut checked: Vec<Option<Result<Checked, LedgerError>>> = arrived.iter().map(|_| None).collect();
+    let mut added = HashSet::new();
+    let mut rest = Vec::new();
+    for (i, a) in arrived.into_iter().enumerate() {
+        match a {
+            Ok(rec) if rec.payload.chain == ChainId::Registry => {
+                let shared = shared.clone();
+                let admitted = blocking(move || admit(&shared.store, &shared.operator, rec, &HashSet::new())).await;
+                if let Ok(rec) = &admitted {
+                    added.extend(keys_added(rec));
+                }
+                checked[i] = Some(admitted);
+            }
+            other => rest.push((i, other)),
+        }
+    }
+    let added = Arc::new(added);
+    let rest = futures::future::join_all(rest.into_iter().map(|(i, a)| {
+        let (shared, added) = (shared.clone(), added.clone());
+        async move {
+            let admitted = match a {
+                Ok(rec) => blocking(move || admit(&shared.store, &shared.operator, rec, &added)).await,
+                Err(e) => Err(e),
+            };
+            (i, admitted)
+        }
+    }))
+    .await;
+    for (i, r) in rest {
+        checked[i] = Some(r);
+    }
+    checked.into_iter().map(|c| c.expect("every record is checked once")).collect()
+}
+
+/// The keys a registry record registers.
+pub fn keys_added(rec: &Checked) -> Option<PublicKey> {
+    match &rec.payload.action {
+        Action::AddKey { key, .. } => Some(*key),
+        Action::RotateKey { new, .. } => Some(*new),
+        _ => None,
+    }
+}
+
+/// Every order-free check of one record, with no registry: what any verifier can check of the
+/// bytes alone (the wire-format vectors are held to this).
+pub fn check_record(rec: pb::SignedRecord, origin: &str) -> Result<Checked, LedgerError> {
+    let rec = arrive(rec, origin)?;
+    verify_signatures(&rec)?;
+    Ok(rec)
+}
