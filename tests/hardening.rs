@@ -267,3 +267,37 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_quote_a_bounded_part_of_the_input_and_registrations_are_bounded() {
+    let (mut l, bill) = ledger_with_bill("BOUNDS-0001").await;
+    // A 900 KB claimed time: refused, and the answer does not carry it back.
+    let exporter = l.party("cq-machinery");
+    let link = l.next_link(bill).await;
+    let mut p = client::payload(
+        ORIGIN,
+        Some(bill),
+        link,
+        "cq-machinery",
+        Some("cq-bank"),
+        ebl_core::time::Timestamp::now(),
+        Action::Transfer(pb::Transfer {}),
+    );
+    p.claimed_time = "9".repeat(900_000);
+    let e = l.assert_refused(sign(&p, &[&exporter]), tonic::Code::InvalidArgument, "INVALID_FIELD").await;
+    assert!(e.message().len() <= ebl_ledger::api::status::MAX_MESSAGE_LEN + 64, "{} bytes", e.message().len());
+    assert!(e.message().contains("more bytes not shown"), "{}", &e.message()[..100]);
+
+    // A customs party listing a place twice, or 20,000 places, is refused naming the field.
+    let op = l.operator.clone();
+    let twice = client::register_party("xx-customs", "XX", pb::Role::Customs, &["SG", "SG"], vec![]);
+    let e = l.client.operator(&op, twice).await.unwrap_err();
+    assert_eq!(field_of(&e), "register_party.jurisdiction[1]", "{e:?}");
+    let many: Vec<String> = (0..20_000).map(|i| format!("{:02}", i % 100)).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let e = l.client.operator(&op, client::register_party("xx-customs", "XX", pb::Role::Customs, &many, vec![])).await;
+    assert_eq!(field_of(&e.unwrap_err()), "register_party.jurisdiction");
+    let codes = [lei("XXLEI000000000000001"), lei("XXLEI000000000000001")].concat();
+    let e = l.client.operator(&op, client::register_party("xx-trader", "XX", pb::Role::Trader, &[], codes)).await;
+    assert_eq!(field_of(&e.unwrap_err()), "register_party.codes[1]");
+}
