@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reference journeys 2 to 5 of PRODUCT.md, title part, with the ebl CLI against a fresh ledger:
+# Reference journeys 2 to 5 (README, docs/title-rules.md), title part, with the ebl CLI against a fresh ledger:
 #   2. China-Europe Railway Express with a pledge (released; and a variant enforced on default)
 #   3. River-sea with a change of destination: surrender for amendment, SACC, amended bill
 #   4. Switch to paper

@@ -1,10 +1,10 @@
 //! The one error type of the core. Each variant carries its cause; [`RuleError::kind`] says which
-//! of PRODUCT.md's status classes it belongs to and [`RuleError::reason`] gives the
-//! machine-readable reason. The gRPC layer maps `kind` to a status code in exactly one place.
+//! of the ledger's status classes (docs/operations.md) it belongs to and [`RuleError::reason`]
+//! gives the machine-readable reason. The gRPC layer maps `kind` to a status code in exactly one place.
 
 use crate::hash::Hash32;
 
-/// The classes of refusal fixed by PRODUCT.md (each maps to one gRPC status code).
+/// The classes of refusal (each maps to one gRPC status code, docs/operations.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Malformed input; the error names the field.

@@ -1,5 +1,6 @@
 //! Ed25519 keys and signatures, checked the strict way (`verify_strict`: canonical S, no
-//! small-order keys), one at a time. Never batch verification (see PRODUCT.md).
+//! small-order keys), one at a time. Never batch verification: it can accept signatures that other verifiers
+//! reject, and every verifier must agree on every record.
 
 use crate::error::{AuthFailure, RuleError};
 use crate::ids::PartyId;

@@ -1,4 +1,4 @@
-//! The one place errors become gRPC statuses: PRODUCT.md's codes, a `google.rpc.ErrorInfo`
+//! The one place errors become gRPC statuses: the codes of docs/operations.md, a `google.rpc.ErrorInfo`
 //! with the machine-readable reason (domain `ebl.v1`, metadata `field` where there is one), and
 //! a message naming the field and what was expected.
 
