@@ -19,6 +19,7 @@ use crate::route::{self, Leg};
 use crate::sig::{PublicKey, Signature};
 use crate::time::{Timestamp, CUSTODY_WINDOW, REGISTRY_WINDOW, TITLE_WINDOW};
 use crate::title;
+use crate::visibility::not_found;
 
 /// Read access to the current state. Implementations MUST be plain lookups with no side effects.
 pub trait View {
@@ -340,11 +341,6 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> Res
         }
     };
     Ok(vec![Effect::Bill(Box::new(state))])
-}
-
-/// The refusal for a bill that does not exist, and for one the actor may not see.
-fn not_found(id: BillId) -> RuleError {
-    RuleError::NotFound { what: format!("bill {id}") }
 }
 
 /// A record for a bill its actor may not see is refused exactly as one for a missing bill: no

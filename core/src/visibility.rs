@@ -4,7 +4,8 @@
 //! where its head is).
 
 use crate::bill::BillState;
-use crate::ids::PartyId;
+use crate::error::RuleError;
+use crate::ids::{BillId, PartyId};
 use crate::registry::{Party, Role};
 use crate::route::Leg;
 
@@ -25,4 +26,10 @@ pub fn may_see(party: &Party, bill: &BillState, route: &[Leg], acts_for: impl Fn
             bill.parties.contains(me) || route.iter().any(|l| &l.carrier == me) || bill.parties.iter().any(acts_for)
         }
     }
+}
+
+/// The one refusal for a bill that does not exist and for one the caller may not see: the same
+/// reason and message, so that nothing tells them apart.
+pub fn not_found(id: BillId) -> RuleError {
+    RuleError::NotFound { what: format!("bill {id}") }
 }

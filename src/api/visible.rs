@@ -18,7 +18,7 @@ use ebl_core::bill::BillState;
 use ebl_core::custody::CustodyState;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::Role;
-use ebl_core::RuleError;
+use ebl_core::visibility::not_found;
 
 /// The index keys under which the bills a reader may see are listed.
 pub enum Sight {
@@ -62,11 +62,6 @@ pub fn sight(store: &Store, reader: &Reader) -> Result<Sight, LedgerError> {
     })
 }
 
-/// The refusal for a bill the reader may not see, the same as for one that does not exist.
-fn not_found(id: BillId) -> LedgerError {
-    RuleError::NotFound { what: format!("bill {id}") }.into()
-}
-
 /// Loads a bill the reader may see, with its custody; anything else is NOT_FOUND, exactly like
 /// a missing bill, after exactly the same reads.
 pub fn visible_bill(
@@ -84,9 +79,9 @@ pub fn visible_bill(
             .try_fold(false, |any, listed| -> Result<bool, LedgerError> { Ok(listed? || any) })?,
     };
     if !listed {
-        return Err(not_found(id));
+        return Err(not_found(id).into());
     }
-    load_visible(shared, reader, &id)?.ok_or_else(|| not_found(id))
+    load_visible(shared, reader, &id)?.ok_or_else(|| not_found(id).into())
 }
 
 /// A bill listed in the reader's sight, with its custody, if the visibility rule lets the reader
