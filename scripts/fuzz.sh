@@ -4,13 +4,19 @@
 # time, SECONDS each (default 60), adding what it finds to fuzz/corpus/<target>/. Links ebl-core
 # only: no RocksDB is built. A crash stops the script with the input under fuzz/artifacts/.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 10 notes witness
+#   scripts/fuzz.sh [--smoke] [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 10 notes witness
 #
-# Not part of scripts/test.sh: the stable suite replays the corpora instead
-# (core/tests/fuzz_corpus.rs).
+# --smoke (what scripts/test.sh runs, 5 s a target by default): the same runs over a temporary
+# copy of each corpus, so the repository is left as it was. The stable suite also replays the
+# corpora (core/tests/fuzz_corpus.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH="${1:-60}"
+SMOKE=0
+if [ "${1:-}" = "--smoke" ]; then
+  SMOKE=1
+  shift
+fi
+SECONDS_EACH="${1:-$([ "$SMOKE" = 1 ] && echo 5 || echo 60)}"
 shift || true
 case "$SECONDS_EACH" in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 
@@ -35,14 +41,24 @@ else
 fi
 echo "== building ${TARGETS[*]}"
 cargo +nightly fuzz build "${FLAGS[@]}"
+SCRATCH=""
+if [ "$SMOKE" = 1 ]; then
+  SCRATCH="$(mktemp -d)"
+  trap 'rm -rf "$SCRATCH"' EXIT
+fi
 for t in "${TARGETS[@]}"; do
   echo "== $t for ${SECONDS_EACH}s"
   mkdir -p "corpus/$t"
+  corpus="corpus/$t"
+  if [ "$SMOKE" = 1 ]; then
+    corpus="$SCRATCH/$t"
+    cp -r "corpus/$t" "$corpus"
+  fi
   log="artifacts/$t.log"
   mkdir -p artifacts
   # -rss_limit_mb: a target holds at most a few hundred tree nodes; near 1 GB is a finding.
   rc=0
-  cargo +nightly fuzz run "${FLAGS[@]}" "$t" "corpus/$t" -- \
+  cargo +nightly fuzz run "${FLAGS[@]}" "$t" "$corpus" -- \
     -max_total_time="$SECONDS_EACH" -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1 || rc=$?
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log" || true
   if [ "$rc" -ne 0 ]; then
@@ -51,4 +67,8 @@ for t in "${TARGETS[@]}"; do
     exit 1
   fi
 done
-echo "== done: new corpus inputs are in fuzz/corpus/; minimise with cargo +nightly fuzz cmin before committing"
+if [ "$SMOKE" = 1 ]; then
+  echo "== done: every target ran ${SECONDS_EACH}s with no failure"
+else
+  echo "== done: new corpus inputs are in fuzz/corpus/; minimise with cargo +nightly fuzz cmin before committing"
+fi

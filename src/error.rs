@@ -22,6 +22,15 @@ pub enum LedgerError {
         /// Why, and what clears it.
         why: String,
     },
+    /// The log has halted: the tree does not extend a checkpoint the log published, so nothing
+    /// is written, signed or proved until the operator acts. Nothing changed.
+    #[error("{why}")]
+    Halted {
+        /// Machine-readable reason, e.g. `LOG_BEHIND_CHECKPOINT`.
+        reason: &'static str,
+        /// What was found, and what ends it.
+        why: String,
+    },
     /// What was asked needs something the ledger has not produced yet (e.g. a checkpoint that
     /// covers a new record); asking again shortly may succeed. Nothing changed.
     #[error("{why}")]

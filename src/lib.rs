@@ -24,13 +24,17 @@
 //! - [`error`]: the server's error type.
 
 pub mod api;
+pub mod audit;
+pub mod backup;
 pub mod bundle;
 pub mod checkpoint;
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod hold;
 pub mod net;
 pub mod pb;
+pub mod recover;
 pub mod replay;
 pub mod server;
 pub mod store;

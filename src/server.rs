@@ -7,7 +7,8 @@
 use crate::api::{replay::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
 use crate::checkpoint::file::CHECKPOINT_FILE;
 use crate::checkpoint::push::{self, WitnessTarget};
-use crate::checkpoint::{load_latest, signer, LogState, SignError};
+use crate::checkpoint::{self, signer, LogState, SignError, SignedCheckpoint};
+use crate::hold::WriteHold;
 use crate::net::NetLimits;
 use crate::pb;
 use crate::store::keys::Meta;
@@ -115,7 +116,10 @@ pub struct Ledger {
     signing_key: SigningKey,
     verifier: VerifierKey,
     checkpoint_file: PathBuf,
-    log: Arc<LogState>,
+    checkpoint_copy: Option<PathBuf>,
+    /// Every checkpoint the log is known to have published: the data folder's file, the
+    /// database's, and the copy outside the folder.
+    published: Vec<SignedCheckpoint>,
     witnesses: Vec<WitnessTarget>,
     limits: NetLimits,
     reserve: Reserve,
@@ -167,7 +171,8 @@ impl Ledger {
         let verifier = VerifierKey::from_signing_key(&origin, KeyKind::Ed25519, &signing_key)
             .map_err(|e| StartError::Config(format!("origin '{origin}' cannot name the log key: {e}")))?;
         let checkpoint_file = data_dir.join(CHECKPOINT_FILE);
-        let log = Arc::new(LogState::new(load_latest(&store, &checkpoint_file, &verifier)?));
+        let mut published: Vec<_> = checkpoint::read_file(&checkpoint_file, &verifier)?.into_iter().collect();
+        published.extend(checkpoint::read_meta(&store, &verifier)?);
         Ok(Ledger {
             store: Arc::new(store),
             origin,
@@ -176,11 +181,21 @@ impl Ledger {
             signing_key,
             verifier,
             checkpoint_file,
-            log,
+            checkpoint_copy: None,
+            published,
             witnesses: Vec::new(),
             limits: NetLimits::default(),
             reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
         })
+    }
+
+    /// Writes every checkpoint to `path` too, before it is served: a file on another disk or host
+    /// mount that backups of the data folder do not restore. At start the tree must extend the
+    /// checkpoint it holds, or the log halts.
+    pub fn with_checkpoint_copy(mut self, path: PathBuf) -> Result<Self, StartError> {
+        self.published.extend(checkpoint::read_file(&path, &self.verifier)?);
+        self.checkpoint_copy = Some(path);
+        Ok(self)
     }
 
     /// Pushes every new checkpoint to these witnesses and serves their cosignatures.
@@ -206,6 +221,11 @@ impl Ledger {
         &self.verifier
     }
 
+    /// The ledger's own secret key.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing_key
+    }
+
     /// The database (tests compare its digest before and after a refusal).
     pub fn store(&self) -> Arc<Store> {
         self.store.clone()
@@ -214,6 +234,17 @@ impl Ledger {
     /// The ledger's origin.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// The operator's public key.
+    pub fn operator(&self) -> &PublicKey {
+        &self.operator
+    }
+
+    /// Every checkpoint the log is known to have published (the data folder's file, the
+    /// database's, the copy outside the folder if configured).
+    pub fn published(&self) -> &[SignedCheckpoint] {
+        &self.published
     }
 
     /// Serves gRPC on `listener` until `shutdown` resolves; the writer then finishes its last
@@ -230,27 +261,63 @@ impl Ledger {
         if limits.max_connections < self.limits.max_connections {
             tracing::warn!(max_connections = limits.max_connections, "the open-file limit lowers the connection limit");
         }
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, self.reserve.clone())?;
+        // The log halts before anything is written if the tree does not extend every checkpoint
+        // it is known to have published, or if a witness has cosigned more of it.
+        let latest = self.published.iter().max_by_key(|c| c.size()).cloned();
+        let log = Arc::new(LogState::new(latest.clone()));
+        let size = self.store.next_seq()?;
+        for cp in &self.published {
+            match checkpoint::extends(&self.store, &cp.checkpoint, size) {
+                Err(e) if e.is_fork() => {
+                    log.halt(e.refusal());
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        if let (Some(copy), Some(latest), None) = (&self.checkpoint_copy, &latest, log.halted()) {
+            // A new copy starts from the latest checkpoint known, not from the next one signed.
+            if checkpoint::file::read(copy).map_err(io(copy))?.as_deref() != Some(latest.note.as_str()) {
+                checkpoint::file::write_atomic(copy, &latest.note).map_err(io(copy))?;
+            }
+        }
+        if self.checkpoint_copy.is_none() {
+            tracing::warn!("no --checkpoint-copy: a restore of the whole data folder would not be noticed");
+        }
+        let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
+        let (pushers, answered): (Vec<_>, Vec<_>) = self
+            .witnesses
+            .iter()
+            .map(|w| {
+                let (first, answered) = tokio::sync::oneshot::channel();
+                (push::spawn(w.clone(), self.store.clone(), log.clone(), pushers_stop.clone(), first), answered)
+            })
+            .unzip();
+        // A witness that is down delays the start by at most its request timeout (twice: it may
+        // first answer with its size), and afterwards only its own cosignature, never a record
+        // or a checkpoint: the pushers read what the signer published and nothing waits for them.
+        let first_answers = futures::future::join_all(answered);
+        if tokio::time::timeout(2 * push::REQUEST_TIMEOUT + std::time::Duration::from_secs(1), first_answers)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a witness has not answered; starting without its word");
+        }
+        let hold = WriteHold::new(self.reserve.clone(), log.clone());
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, hold.clone())?;
         let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
         let signer_task = signer::spawn(
             signer::Signer {
                 store: self.store.clone(),
                 key: self.signing_key.clone(),
                 verifier: self.verifier.clone(),
-                file: self.checkpoint_file.clone(),
-                state: self.log.clone(),
+                files: self.checkpoint_copy.iter().chain([&self.checkpoint_file]).cloned().collect(),
+                state: log.clone(),
             },
             writer.committed(),
             stop_rx,
         );
-        // A witness that is slow or down delays only its own cosignature, never a record or a
-        // checkpoint: the pushers read what the signer published and nothing waits for them.
-        let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
-        let pushers: Vec<_> = self
-            .witnesses
-            .iter()
-            .map(|w| push::spawn(w.clone(), self.store.clone(), self.log.clone(), pushers_stop.clone()))
-            .collect();
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,
@@ -258,9 +325,12 @@ impl Ledger {
             operator: self.operator,
             ledger_key: self.ledger_key,
             replay: ReplayCache::new(ebl_core::time::Timestamp::now()),
-            log: self.log.clone(),
+            log: log.clone(),
+            hold: hold.clone(),
             verifier_key: self.verifier.to_string(),
             statements: crate::checkpoint::statement::StatementSigner::new(self.signing_key.clone()),
+            ledger_secret: self.signing_key.clone(),
+            auditing: Default::default(),
             gate: Default::default(),
         });
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
@@ -268,7 +338,7 @@ impl Ledger {
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<pb::ledger_server::LedgerServer<LedgerService>>().await;
-        let health_task = tokio::spawn(write_health(health_reporter.clone(), self.reserve.clone()));
+        let health_task = tokio::spawn(write_health(health_reporter.clone(), hold));
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -327,6 +397,10 @@ impl Ledger {
             tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
         health_task.abort();
+        // The next start then replays no write-ahead log.
+        if let Err(e) = self.store.flush() {
+            tracing::warn!(error = %e, "could not flush the database at stop");
+        }
         tracing::info!("stopped");
         Ok(result?)
     }
@@ -335,23 +409,24 @@ impl Ledger {
 /// The health service that says whether the ledger can write now.
 pub const WRITE_HEALTH: &str = "ebl.v1.Ledger.Write";
 
-/// Keeps [`WRITE_HEALTH`] NOT_SERVING while writes are refused (the disk under its reserve),
-/// looking every second; the overall health stays SERVING while reads work.
-async fn write_health(reporter: tonic_health::server::HealthReporter, reserve: Reserve) {
+/// Keeps [`WRITE_HEALTH`] NOT_SERVING while writes are refused (the disk under its reserve, or
+/// the log halted), looking every second; the overall health stays SERVING while reads work.
+async fn write_health(reporter: tonic_health::server::HealthReporter, hold: WriteHold) {
     let mut last = None;
     loop {
-        let ok = tokio::task::spawn_blocking({
-            let reserve = reserve.clone();
-            move || reserve.check().is_ok()
+        let refused = tokio::task::spawn_blocking({
+            let hold = hold.clone();
+            move || hold.check().err()
         })
         .await
-        .unwrap_or(false);
+        .unwrap_or_else(|e| Some(crate::error::LedgerError::Internal(e.to_string())));
+        let ok = refused.is_none();
         if last != Some(ok) {
             let status =
                 if ok { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
             reporter.set_service_status(WRITE_HEALTH, status).await;
-            if !ok {
-                tracing::warn!("writes refused: the disk is under its reserve");
+            if let Some(e) = refused {
+                tracing::warn!(error = %e, "writes refused");
             }
             last = Some(ok);
         }

@@ -6,13 +6,14 @@
 //! tree nodes its leaves complete go into the same batch, and after the commit the writer
 //! publishes the new (synced) tree size on a watch channel for the checkpoint signer, which it
 //! never waits for. While the disk is under its reserve, every group is refused whole
-//! (UNAVAILABLE `DISK_RESERVE`) and nothing is written.
+//! (UNAVAILABLE `DISK_RESERVE`) and nothing is written; once the log has halted, every group is
+//! refused (FAILED_PRECONDITION, see [`crate::hold`]).
 
 use crate::error::LedgerError;
+use crate::hold::WriteHold;
 use crate::pb;
 use crate::store::keys::Meta;
 use crate::store::overlay::Overlay;
-use crate::store::space::Reserve;
 use crate::store::{Batch, Store};
 use crate::wire::entry::log_entry;
 use crate::wire::views::ReceiptInfo;
@@ -91,7 +92,7 @@ impl WriterHandle {
 pub fn spawn(
     store: Arc<Store>,
     operator: PublicKey,
-    reserve: Reserve,
+    hold: WriteHold,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
     // What is in the database at start was recovered from disk, so it is synced.
@@ -107,9 +108,9 @@ pub fn spawn(
                         Err(_) => break,
                     }
                 }
-                if let Err(e) = reserve.check() {
+                if let Err(e) = hold.check() {
                     // Under the disk reserve nothing is written, so that RocksDB never runs out
-                    // of space itself; the next group looks again.
+                    // of space itself; the next group looks again. A halted log writes nothing.
                     for j in jobs {
                         let _ = j.reply.send(Err(e.clone()));
                     }
@@ -196,39 +197,10 @@ fn build_group<'a>(
                 Err(e) => (Err(e), true),
                 Ok(None) => {
                     let stamp = Stamp { seq: next_seq, time };
-                    let applied = apply(&overlay, &rec, stamp, operator);
-                    match (overlay.take_failure(), applied) {
-                        (Some(e), _) => (Err(e.into()), true),
-                        (None, Err(e)) => (Err(e.into()), true),
-                        (None, Ok(effects)) => {
-                            let receipt = ReceiptInfo {
-                                hash: rec.hash,
-                                chain: rec.payload.chain,
-                                position: rec.payload.position,
-                                seq: next_seq,
-                                time,
-                                action: rec.payload.action.name(),
-                            }
-                            .to_pb(false);
-                            let stored = pb::StoredRecord {
-                                record: Some(pb::SignedRecord {
-                                    payload: rec.bytes.clone(),
-                                    signatures: rec
-                                        .signatures
-                                        .iter()
-                                        .map(crate::wire::payload::encode_signature)
-                                        .collect(),
-                                }),
-                                receipt: Some(receipt.clone()),
-                            };
-                            let signatures = &stored.record.as_ref().expect("built above").signatures;
-                            leaves.push(log_entry(rec.hash, signatures, next_seq, time).leaf_hash());
-                            batch.record(&stored, &rec.hash, &rec.payload.chain, rec.payload.position, next_seq);
-                            for e in &effects {
-                                batch.effect(e);
-                            }
-                            overlay.absorb(&effects);
-                            overlay.took(rec.payload.chain, rec.payload.position, rec.hash);
+                    match stage(&mut batch, &mut overlay, &rec, stamp, operator) {
+                        Err(e) => (Err(e), true),
+                        Ok((receipt, leaf)) => {
+                            leaves.push(leaf);
                             pending.insert(rec.hash, receipt.clone());
                             next_seq += 1;
                             (Ok(receipt), false)
@@ -251,6 +223,122 @@ fn build_group<'a>(
     batch.meta(Meta::NextSeq, &next_seq.to_be_bytes());
     batch.meta(Meta::LastTime, &(time.0 as u64).to_be_bytes());
     Ok((outcomes, batch, Some(next_seq)))
+}
+
+/// Applies `rec` at `stamp` over `overlay` and, if the rules accept it, stages it into `batch`
+/// (the stored record with its receipt, and its effects) and into `overlay` for the records after
+/// it. Returns its receipt and its leaf hash. Nothing is staged if it is refused.
+fn stage(
+    batch: &mut Batch,
+    overlay: &mut Overlay,
+    rec: &Checked,
+    stamp: Stamp,
+    operator: &PublicKey,
+) -> Result<(pb::Receipt, Hash32), LedgerError> {
+    let applied = apply(overlay, rec, stamp, operator);
+    if let Some(e) = overlay.take_failure() {
+        return Err(e.into());
+    }
+    let effects = applied?;
+    let receipt = ReceiptInfo {
+        hash: rec.hash,
+        chain: rec.payload.chain,
+        position: rec.payload.position,
+        seq: stamp.seq,
+        time: stamp.time,
+        action: rec.payload.action.name(),
+    }
+    .to_pb(false);
+    let stored = pb::StoredRecord {
+        record: Some(pb::SignedRecord {
+            payload: rec.bytes.clone(),
+            signatures: rec.signatures.iter().map(crate::wire::payload::encode_signature).collect(),
+        }),
+        receipt: Some(receipt.clone()),
+    };
+    let signatures = &stored.record.as_ref().expect("built above").signatures;
+    let leaf = log_entry(rec.hash, signatures, stamp.seq, stamp.time).leaf_hash();
+    batch.record(&stored, &rec.hash, &rec.payload.chain, rec.payload.position, stamp.seq);
+    for e in &effects {
+        batch.effect(e);
+    }
+    overlay.absorb(&effects);
+    overlay.took(rec.payload.chain, rec.payload.position, rec.hash);
+    Ok((receipt, leaf))
+}
+
+/// Why records from elsewhere could not be taken back (see [`reingest`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReingestError {
+    /// A record is not the next one, or its receipt is missing.
+    #[error("record {seq}: {why}")]
+    Order {
+        /// The record's sequence number in the source.
+        seq: u64,
+        /// What is wrong.
+        why: String,
+    },
+    /// A record fails its order-free checks (bytes, signatures) or the rules at its place.
+    #[error("record {seq} is refused at its original place: {err}")]
+    Refused {
+        /// The record's sequence number.
+        seq: u64,
+        /// The refusal.
+        err: LedgerError,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Appends records acknowledged elsewhere (a backup, another copy of this ledger) at their
+/// original receipts: each must be the next sequence number, passes every check again (bytes,
+/// signatures, the rules at its own place), and is committed with its original time, so that the
+/// tree grows exactly as it did when the record was first accepted. Commits in groups of
+/// [`MAX_GROUP`]; stops at the first record that does not fit, keeping those before it. Returns
+/// how many were appended. Only for a ledger that is not serving (`ebld recover`).
+pub fn reingest(
+    store: &Store,
+    operator: &PublicKey,
+    origin: &str,
+    records: impl IntoIterator<Item = Result<pb::StoredRecord, crate::store::StoreError>>,
+) -> Result<u64, ReingestError> {
+    let mut records = records.into_iter().peekable();
+    let mut appended = 0;
+    while records.peek().is_some() {
+        let first = store.next_seq()?;
+        let mut last_time = store.last_time()?;
+        let mut overlay = Overlay::new(store)?;
+        let mut batch = Batch::new(store);
+        let mut leaves = Vec::new();
+        for stored in records.by_ref().take(MAX_GROUP) {
+            let stored = stored?;
+            let seq = first + leaves.len() as u64;
+            let order = |why: String| ReingestError::Order { seq, why };
+            let receipt = stored.receipt.clone().ok_or_else(|| order("it has no receipt".into()))?;
+            if receipt.seq != seq {
+                return Err(order(format!("its receipt says sequence number {}, not the next one", receipt.seq)));
+            }
+            let time = Timestamp::parse("server_time", &receipt.server_time)
+                .map_err(|e| order(format!("its receipt's time: {e}")))?;
+            if time < last_time {
+                return Err(order(format!("its time {} is before the record before it", receipt.server_time)));
+            }
+            let refused = |err| ReingestError::Refused { seq, err };
+            let rec = stored.record.ok_or_else(|| order("it holds no signed record".into()))?;
+            let rec = crate::api::check::check_record(rec, origin).map_err(refused)?;
+            let (_, leaf) = stage(&mut batch, &mut overlay, &rec, Stamp { seq, time }, operator).map_err(refused)?;
+            leaves.push(leaf);
+            last_time = time;
+        }
+        let next = first + leaves.len() as u64;
+        batch.tree_nodes(&store.tree_append(first, &leaves)?.nodes);
+        batch.meta(Meta::NextSeq, &next.to_be_bytes());
+        batch.meta(Meta::LastTime, &(last_time.0 as u64).to_be_bytes());
+        store.commit(batch)?;
+        appended += leaves.len() as u64;
+    }
+    Ok(appended)
 }
 
 /// The receipt an already accepted record got, marked as a duplicate.

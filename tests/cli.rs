@@ -206,9 +206,27 @@ fn ebld_refuses_to_serve_without_init_and_init_twice() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the operator key"));
 }
 
+/// Starts `ebld` on a free port over `data` (initialised), with its standard error piped; returns
+/// it and its URL, read from the line it prints first.
+fn spawn_ebld(data: &Path, op_pub: &str, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ebld"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("EBL_DATA_DIR", data)
+        .env("EBL_OPERATOR_KEY", op_pub)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.split_whitespace().nth(3).expect("ebld prints its address");
+    (child, format!("http://{addr}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledged() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let op_key = ebl_ledger::client::Identity::new("operator", key());
@@ -219,18 +237,8 @@ async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledge
         .output()
         .unwrap();
     assert!(init.status.success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ebld"))
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env("EBL_DATA_DIR", &data)
-        .env("EBL_OPERATOR_KEY", &op_pub)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first.split_whitespace().nth(3).expect("ebld prints its address").to_string();
-    let mut c = ebl_ledger::client::Client::connect(format!("http://{addr}")).await.unwrap();
+    let (child, url) = spawn_ebld(&data, &op_pub, &["--log-format", "json"]);
+    let mut c = ebl_ledger::client::Client::connect(url).await.unwrap();
     let r = c
         .operator(
             &op_key,
@@ -309,4 +317,56 @@ fn reference_journeys_2_to_5_run_with_the_cli() {
     ] {
         assert!(text.contains(seen), "{seen} missing from the journeys' output:\n{text}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_restore_and_recover_with_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let op_key = ebl_ledger::client::Identity::new("operator", key());
+    let op_secret = dir.path().join("operator.key");
+    ebl_ledger::server::write_secret_key(&op_secret, &op_key.key).unwrap();
+    let op_pub = hex::encode(op_key.public());
+    let ebld = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ebld"))
+            .args(args)
+            .env("EBL_DATA_DIR", &data)
+            .env("EBL_OPERATOR_KEY", &op_pub)
+            .output()
+            .unwrap()
+    };
+    ok(ebld(&["init", "--origin", "t.example/ebl"]));
+    let (child, url) = spawn_ebld(&data, &op_pub, &[]);
+    let mut c = ebl_ledger::client::Client::connect(url.clone()).await.unwrap();
+    let register = |p: &str| ebl_ledger::client::register_party(p, p, ebl_ledger::pb::Role::Carrier, &[], vec![]);
+    c.operator(&op_key, register("cq-mto")).await.unwrap();
+    // An online backup, then a record it does not hold.
+    let backup = dir.path().join("backup");
+    let out = ok(ebl(&url, &["backup", "--key", p(&op_secret), "--to", p(&backup)]));
+    assert!(out.contains("backed up 1 records"), "{out}");
+    c.operator(&op_key, register("sg-carrier")).await.unwrap();
+    let out = ok(ebl(&url, &["audit", "--as", "operator", "--key", p(&op_secret)]));
+    assert!(out.starts_with("clean: 2 records re-verified and replayed"), "{out}");
+    // Wait for the checkpoint that publishes it.
+    while c.grpc.get_info(ebl_ledger::pb::GetInfoRequest {}).await.unwrap().into_inner().checkpoint_size < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(c);
+    let busy = ebld(&["backup", "--to", p(&dir.path().join("busy"))]);
+    assert!(!busy.status.success() && String::from_utf8_lossy(&busy.stderr).contains("in use"), "{busy:?}");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = ok(ebld(&["restore", "--from", p(&backup)]));
+    assert!(out.contains("restored 1 records") && out.contains("will start halted"), "{out}");
+    let kept = out.lines().find_map(|l| l.strip_prefix("the database it replaced is kept in ")).unwrap().to_string();
+    let out = ok(ebld(&["recover", "--from", &kept]));
+    assert!(out.contains("took back 1 records; the tree has 2 and extends the published checkpoint of 2"), "{out}");
+    let out = ok(ebld(&["backup", "--to", p(&dir.path().join("offline"))]));
+    assert!(out.contains("backed up 2 records (checkpoint 2)"), "{out}");
+    let out = ok(ebld(&["audit"]));
+    assert!(out.contains("clean: 2 records") && out.contains("extends checkpoint 2"), "{out}");
+    let out = ok(ebld(&["audit", "--folder", p(&backup)]));
+    assert!(out.contains("clean: 1 records"), "{out}");
 }

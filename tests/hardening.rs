@@ -50,20 +50,6 @@ fn cpu_ticks(pid: u32) -> u64 {
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
-/// Polls `cond` every 100 ms for up to `secs` seconds; whether it came true.
-async fn eventually<F: std::future::Future<Output = bool>>(secs: u64, mut cond: impl FnMut() -> F) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if cond().await {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_idle_sockets_take_neither_descriptors_nor_the_door() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,13 +197,6 @@ impl Drop for SmallDisk {
     }
 }
 
-async fn write_health(url: &str) -> i32 {
-    let channel = tonic::transport::Channel::from_shared(url.to_string()).unwrap().connect().await.unwrap();
-    let mut h = tonic_health::pb::health_client::HealthClient::new(channel);
-    let req = tonic_health::pb::HealthCheckRequest { service: ebl_ledger::server::WRITE_HEALTH.into() };
-    h.check(req).await.map(|r| r.into_inner().status).unwrap_or(-1)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_writes_early_keeps_reads_and_resumes_without_a_restart() {
     let disk = SmallDisk::mount(256);
@@ -250,4 +229,51 @@ async fn a_full_disk_refuses_writes_early_keeps_reads_and_resumes_without_a_rest
     std::fs::remove_file(&filler).unwrap();
     l.client.submit(endorse).await.unwrap();
     assert!(eventually(10, || async { write_health(&l.url).await == serving }).await, "write health after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_filled_past_the_reserve_takes_writes_again_once_space_returns() {
+    // No reserve: RocksDB itself meets the full disk.
+    let disk = SmallDisk::mount(256);
+    let mut l = TestLedger::start_in(tempfile::tempdir_in(disk.0.path()).unwrap(), Some(0)).await;
+    journey_cast(&mut l).await;
+    let bill = issue_ilstc(&mut l, "DISK-0002").await;
+    // A restart starts a new write-ahead log, with no space set aside in it yet.
+    let mut l = l.restart().await;
+    let free = ebl_ledger::store::space::free_bytes(disk.0.path()).unwrap();
+    let filler = disk.0.path().join("filler");
+    std::fs::write(&filler, vec![0u8; free as usize]).ok();
+    let op = l.operator.clone();
+    let mut refused = None;
+    for i in 0..1000 {
+        let register = client::register_party(&format!("filler-{i}"), "Filler", pb::Role::Trader, &[], vec![]);
+        let before = l.digest();
+        if let Err(e) = l.client.operator(&op, register).await {
+            assert_eq!(l.digest(), before, "a failed write changed the ledger");
+            refused = Some(e);
+            break;
+        }
+    }
+    let e = refused.expect("the disk fills up");
+    assert_eq!((e.code(), reason_of(&e).as_str()), (tonic::Code::Unavailable, "LEDGER_UNAVAILABLE"), "{e:?}");
+    assert!(!e.message().contains(disk.0.path().to_str().unwrap()), "no server path: {e:?}");
+    l.client.bill(&op, bill).await.unwrap();
+
+    // Space comes back: RocksDB clears its error by itself once a write buffer's worth is free
+    // (it looks every 5 s), and the ledger takes records again, with no restart.
+    std::fs::remove_file(&filler).unwrap();
+    let exporter = l.party("cq-machinery");
+    let link = l.next_link(bill).await;
+    let endorse = l.title_record(&exporter, bill, link, Some("cq-bank"), Action::Endorse(pb::Endorse {}));
+    let last = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let taken = eventually(60, || {
+        let (mut c, rec, last) = (l.client.clone(), endorse.clone(), last.clone());
+        async move {
+            let r = c.submit(rec).await;
+            *last.lock().unwrap() = format!("{r:?}");
+            r.is_ok()
+        }
+    })
+    .await;
+    assert!(taken, "writes resume once space returns, with no restart: {}", last.lock().unwrap());
 }

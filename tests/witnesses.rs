@@ -17,11 +17,6 @@ fn file_checkpoint(l: &TestLedger) -> String {
 }
 
 /// What the witness's state file says it last cosigned for the ledger.
-fn witnessed(w: &TestWitness) -> Checkpoint {
-    let path = ebl_ledger::witness::state::file_of(w.state.path(), ORIGIN);
-    Checkpoint::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// A ledger started, then restarted pushing to two fresh witnesses for its key.
 async fn ledger_with_two_witnesses() -> (TestLedger, TestWitness, TestWitness) {
     let mut l = TestLedger::start().await;
@@ -59,15 +54,15 @@ async fn checkpoints_carry_both_witnesses_cosignatures_which_verify() {
         assert_eq!(u64::from_be_bytes(line.signature[..8].try_into().unwrap()), c.time);
     }
     // Both witnesses recorded the size they cosigned, durably.
-    assert_eq!(witnessed(&w1).size(), 8);
-    assert_eq!(witnessed(&w2).root(), opened.checkpoint.root());
+    assert_eq!(w1.witnessed().size(), 8);
+    assert_eq!(w2.witnessed().root(), opened.checkpoint.root());
 
     // Each new checkpoint is pushed with a consistency proof and cosigned again.
     l.register("sg-customs", pb::Role::Customs, vec![], &["SG"]).await;
     let next = l.cosigned_checkpoint(10, 2).await;
     let opened = Checkpoint::open(&SignedNote::parse(&next.note).unwrap(), &log_key, &keys).unwrap();
     require_witnesses(&opened, 2).unwrap();
-    assert_eq!(witnessed(&w1).size(), 10);
+    assert_eq!(w1.witnessed().size(), 10);
     // `ebl log checkpoint`'s source, the plain GetCheckpoint, serves the cosigned note too.
     assert_eq!(l.client.checkpoint().await.unwrap(), next);
 
@@ -101,7 +96,7 @@ async fn a_restarted_witness_refuses_an_old_size_and_never_cosigns_a_fork() {
     journey_cast(&mut l).await;
     let view = l.cosigned_checkpoint(8, 1).await;
     let w = w.restart().await;
-    let cosigned = witnessed(&w);
+    let cosigned = w.witnessed();
     assert_eq!(cosigned.size(), 8);
 
     // A stale old size: 409 with the size it last cosigned, as the spec's content type.
@@ -127,7 +122,7 @@ async fn a_restarted_witness_refuses_an_old_size_and_never_cosigns_a_fork() {
     assert_eq!(w.post(AddCheckpoint::body(0, &[], &stranger.to_string())).await.status, 404);
     assert_eq!(w.post("hello".into()).await.status, 400);
     // None of it moved the witness.
-    assert_eq!(witnessed(&w), cosigned);
+    assert_eq!(w.witnessed(), cosigned);
 
     // The true checkpoint from the right size is cosigned again; and after the ledger restarts
     // (its pusher forgets the witness's size), it learns it from the 409 and goes on.
@@ -137,7 +132,7 @@ async fn a_restarted_witness_refuses_an_old_size_and_never_cosigns_a_fork() {
     let next = l.cosigned_checkpoint(10, 1).await;
     let opened = Checkpoint::open(&SignedNote::parse(&next.note).unwrap(), &l.log_key().await, &[w.verifier_key()]);
     require_witnesses(&opened.unwrap(), 1).unwrap();
-    assert_eq!(witnessed(&w).size(), 10);
+    assert_eq!(w.witnessed().size(), 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

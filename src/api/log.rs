@@ -13,6 +13,21 @@ use ebl_core::hash::Hash32;
 use ebl_core::RuleError;
 use std::sync::Arc;
 
+/// Refuses while the log has halted: nothing the tree proves then can be trusted to verify
+/// against what the log published (FAILED_PRECONDITION with the halting reason).
+pub fn intact(shared: &Shared) -> Result<(), LedgerError> {
+    match shared.log.halted() {
+        None => Ok(()),
+        Some(h) => Err(LedgerError::Halted {
+            reason: h.reason,
+            why: format!(
+                "{}: the ledger serves no proof, statement or bundle until its operator recovers it",
+                h.message
+            ),
+        }),
+    }
+}
+
 /// The latest signed checkpoint, or NOT_FOUND before the first one.
 pub fn latest(shared: &Shared) -> Result<Arc<SignedCheckpoint>, LedgerError> {
     shared.log.latest().ok_or_else(|| RuleError::NotFound { what: "signed checkpoint".into() }.into())
@@ -46,6 +61,7 @@ pub fn checkpoint(shared: &Shared, q: CheckpointQuery) -> Result<pb::CheckpointV
 /// The size asked for (default: the latest checkpoint's), refused if larger than the checkpoint,
 /// and FAILED_PRECONDITION if the tree itself is behind it (a restored older database).
 fn size_within_checkpoint(shared: &Shared, field: &str, asked: Option<u64>) -> Result<u64, LedgerError> {
+    intact(shared)?;
     let signed = latest(shared)?.size();
     let size = asked.unwrap_or(signed);
     if size > signed {
@@ -119,6 +135,7 @@ pub fn consistency(shared: &Shared, q: ConsistencyQuery) -> Result<pb::Consisten
 
 /// GetLeafHashes.
 pub fn leaf_hashes(shared: &Shared, r: LeafRange) -> Result<pb::LeafHashes, LedgerError> {
+    intact(shared)?;
     let signed = latest(shared)?.size();
     match r.start.checked_add(r.count) {
         Some(end) if end <= signed => {}

@@ -60,10 +60,16 @@ pub struct Shared {
     pub replay: ReplayCache,
     /// The latest signed checkpoint and the signer's refusal, if any.
     pub log: Arc<crate::checkpoint::LogState>,
+    /// Whether the ledger may write now (the disk reserve, the log's halt).
+    pub hold: crate::hold::WriteHold,
     /// The ledger's checkpoint verifier key, signed-note format.
     pub verifier_key: String,
     /// Signs title statements with the ledger key.
     pub statements: crate::checkpoint::statement::StatementSigner,
+    /// The ledger's own secret key (a backup carries it, like the data folder).
+    pub ledger_secret: ed25519_dalek::SigningKey,
+    /// Held while an audit runs (one at a time).
+    pub auditing: std::sync::Mutex<()>,
     /// Records and reads in flight per party.
     pub gate: gate::Gate,
 }
@@ -112,6 +118,29 @@ impl LedgerService {
     }
 }
 
+/// Audits an online backup taken now against the latest checkpoint signed before it (blocking).
+fn audit_online(s: &Shared) -> Result<pb::AuditReport, LedgerError> {
+    let published: Vec<_> = s.log.latest().iter().map(|c| (**c).clone()).collect();
+    let scratch = crate::audit::scratch_folder();
+    let snapshot = scratch.join("snapshot");
+    let result = (|| {
+        std::fs::create_dir_all(&scratch)
+            .map_err(|e| LedgerError::Unavailable(format!("audit scratch folder: {e}")))?;
+        s.store.backup(&snapshot)?;
+        let store = Store::open_read_only(&snapshot)?;
+        Ok::<_, LedgerError>(crate::audit::audit(&store, &published, &scratch.join("replay")))
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (clean, records, keys, checkpoint_size, fault_part, fault) = match result? {
+        Ok(a) => (true, a.records, a.keys, a.checkpoint, String::new(), String::new()),
+        Err(f) => {
+            tracing::error!(fault = %f, detail = f.detail.as_deref().unwrap_or(""), "the audit found a fault");
+            (false, 0, 0, 0, f.part.to_string(), f.what)
+        }
+    };
+    Ok(pb::AuditReport { clean, records, keys, checkpoint_size, fault_part, fault })
+}
+
 /// The transport document of a bill, from its ISSUE record.
 fn document_of(shared: &Shared, bill: &ebl_core::bill::BillState) -> Result<Vec<u8>, LedgerError> {
     let seq = shared
@@ -149,7 +178,10 @@ fn stream(records: Vec<pb::StoredRecord>) -> Response<RecordStream> {
 impl Ledger for LedgerService {
     async fn get_info(&self, _: Request<pb::GetInfoRequest>) -> Result<Response<pb::LedgerInfo>, Status> {
         let shared = self.shared.clone();
-        let (log_size, head) = blocking(move || Ok((shared.store.next_seq()?, shared.store.registry_head()?))).await?;
+        let (log_size, head, write) =
+            blocking(move || Ok((shared.store.next_seq()?, shared.store.registry_head()?, shared.hold.check().err())))
+                .await?;
+        let write = write.map(|e| status::parts(&e));
         let refusal = self.shared.log.refusal();
         Ok(Response::new(pb::LedgerInfo {
             origin: self.shared.origin.clone(),
@@ -164,6 +196,8 @@ impl Ledger for LedgerService {
             checkpoint_size: self.shared.log.latest().map(|c| c.size()).unwrap_or_default(),
             checkpoint_refusal: refusal.as_ref().map(|r| r.reason.to_string()).unwrap_or_default(),
             checkpoint_refusal_message: refusal.map(|r| r.message).unwrap_or_default(),
+            write_refusal: write.as_ref().map(|w| w.1.to_string()).unwrap_or_default(),
+            write_refusal_message: write.map(|w| w.2).unwrap_or_default(),
         }))
     }
 
@@ -275,7 +309,7 @@ impl Ledger for LedgerService {
                     view.statement = title::statement(&shared, &snap, &cp)?.1;
                     view.checkpoint = cp.note.clone();
                 }
-                Some(Err(e)) => view.statement_refusal = format!("{}: {e}", title::CHECKPOINT_PENDING),
+                Some(Err(e)) => view.statement_refusal = format!("{}: {e}", status::parts(&e).1),
                 None => {}
             }
             Ok(view)
@@ -353,6 +387,53 @@ impl Ledger for LedgerService {
             })
             .await?;
         Ok(stream(records))
+    }
+
+    async fn backup(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BackupDone>, Status> {
+        let done = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/Backup", |s, reader, request| {
+                let q: pb::BackupRequest = decode_canonical("envelope.request", &request)?;
+                if !matches!(reader, Reader::Operator) {
+                    return Err(RuleError::Forbidden {
+                        reason: "NOT_OPERATOR",
+                        why: "only the operator may back up the ledger".into(),
+                    }
+                    .into());
+                }
+                let to = std::path::Path::new(&q.to);
+                if !to.is_absolute() {
+                    return Err(RuleError::invalid("to", format!("'{}' is not an absolute path", q.to)).into());
+                }
+                let latest = s.log.latest();
+                crate::backup::backup(&s.store, &s.ledger_secret, latest.as_deref(), to).map_err(|e| match e {
+                    crate::backup::BackupError::Refused(why) => RuleError::invalid("to", why).into(),
+                    e => LedgerError::Unavailable(format!("backup failed: {e}")),
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::BackupDone { size: done.size, checkpoint_size: done.checkpoint }))
+    }
+
+    async fn audit(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::AuditReport>, Status> {
+        let report = self
+            .read(req.into_inner(), "/ebl.v1.Ledger/Audit", |s, reader, request| {
+                let _: pb::AuditRequest = decode_canonical("envelope.request", &request)?;
+                let auditor = match &reader {
+                    Reader::Operator => true,
+                    Reader::Party(p) => p.registration.role == ebl_core::registry::Role::Auditor,
+                };
+                if !auditor {
+                    let why = "only auditors and the operator may audit the ledger".into();
+                    return Err(RuleError::Forbidden { reason: "NOT_AUDITOR", why }.into());
+                }
+                let Ok(_one) = s.auditing.try_lock() else {
+                    let why = "an audit is already running: ask again when it ends".into();
+                    return Err(RuleError::Limit { reason: "AUDIT_RUNNING", why }.into());
+                };
+                audit_online(s)
+            })
+            .await?;
+        Ok(Response::new(report))
     }
 
     async fn get_checkpoint(

@@ -32,6 +32,7 @@ pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
         LedgerError::Pending { reason, .. } | LedgerError::Refusing { reason, .. } => {
             (Code::Unavailable, *reason, e.to_string(), None)
         }
+        LedgerError::Halted { reason, .. } => (Code::FailedPrecondition, *reason, e.to_string(), None),
         LedgerError::Internal(_) => (Code::Internal, "INTERNAL", e.to_string(), None),
         LedgerError::Damaged => (Code::Internal, "DATABASE_DAMAGED", e.to_string(), None),
     };

@@ -30,6 +30,10 @@ pub const LOG_BEHIND_CHECKPOINT: &str = "LOG_BEHIND_CHECKPOINT";
 pub const LOG_DIVERGES_FROM_CHECKPOINT: &str = "LOG_DIVERGES_FROM_CHECKPOINT";
 /// Reason given while a checkpoint cannot be signed or stored for another cause (I/O, storage).
 pub const CHECKPOINT_SIGNING_FAILED: &str = "CHECKPOINT_SIGNING_FAILED";
+/// Reason given once a witness has cosigned a larger tree of this log than the tree holds.
+pub const LOG_BEHIND_WITNESS: &str = "LOG_BEHIND_WITNESS";
+/// Reason given once a witness has answered that a checkpoint contradicts what it cosigned.
+pub const WITNESS_SEES_FORK: &str = "WITNESS_SEES_FORK";
 
 /// A checkpoint signed by this ledger, as served: the signed note text exactly, and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +92,9 @@ pub enum SignError {
     /// A stored checkpoint does not parse or verify, or a new one cannot be formed.
     #[error("checkpoint: {0}")]
     Note(#[from] NoteError),
+    /// The log has halted (see [`LogState::halted`]).
+    #[error("{}", .0.message)]
+    Halted(Refusal),
 }
 
 impl SignError {
@@ -96,9 +103,33 @@ impl SignError {
         match self {
             SignError::Behind { .. } => LOG_BEHIND_CHECKPOINT,
             SignError::Diverges { .. } => LOG_DIVERGES_FROM_CHECKPOINT,
+            SignError::Halted(r) => r.reason,
             _ => CHECKPOINT_SIGNING_FAILED,
         }
     }
+
+    /// The refusal this error stands for.
+    pub fn refusal(&self) -> Refusal {
+        Refusal { reason: self.reason(), message: self.to_string() }
+    }
+
+    /// Whether the tree contradicts a published checkpoint (rather than failing to sign now).
+    pub fn is_fork(&self) -> bool {
+        matches!(self, SignError::Behind { .. } | SignError::Diverges { .. } | SignError::Halted(_))
+    }
+}
+
+/// Whether the tree of `store` at `size` leaves is a consistent extension of `cp`: at least as
+/// large, with `cp`'s root at `cp`'s size. Answers whether it is exactly `cp`.
+pub fn extends(store: &crate::store::Store, cp: &Checkpoint, size: u64) -> Result<bool, SignError> {
+    if cp.size() > size {
+        return Err(SignError::Behind { checkpoint: cp.size(), tree: size });
+    }
+    let root = store.tree_root(cp.size())?;
+    if root != cp.root() {
+        return Err(SignError::Diverges { size: cp.size(), checkpoint: cp.root(), tree: root });
+    }
+    Ok(cp.size() == size)
 }
 
 /// Why signing is refused right now, as `LedgerInfo` shows it.
@@ -125,6 +156,8 @@ struct Inner {
     /// Recent checkpoints, oldest first, the latest last.
     recent: VecDeque<Witnessed>,
     refusal: Option<Refusal>,
+    /// Set once the tree is found not to extend what the log published; never cleared.
+    halt: Option<Refusal>,
 }
 
 impl Default for LogState {
@@ -138,7 +171,7 @@ impl LogState {
     pub fn new(latest: Option<SignedCheckpoint>) -> Self {
         let latest = latest.map(Arc::new);
         let recent = latest.iter().cloned().map(Witnessed::new).collect();
-        LogState { inner: RwLock::new(Inner { recent, refusal: None }), signed: watch::channel(latest).0 }
+        LogState { inner: RwLock::new(Inner { recent, ..Inner::default() }), signed: watch::channel(latest).0 }
     }
 
     /// The latest checkpoint signed (never smaller than the one on file).
@@ -184,6 +217,26 @@ impl LogState {
         self.inner.read().expect("log state lock poisoned").refusal.clone()
     }
 
+    /// Why the log has halted, if it has: the tree is not a consistent extension of a checkpoint
+    /// this log published (or a witness cosigned). While halted the ledger writes nothing, signs
+    /// nothing and proves nothing; only its operator can end it (`ebld recover`, or a new log).
+    pub fn halted(&self) -> Option<Refusal> {
+        self.inner.read().expect("log state lock poisoned").halt.clone()
+    }
+
+    /// Halts the log for `why` (the first reason is kept); says whether it was running until now.
+    pub fn halt(&self, why: Refusal) -> bool {
+        let mut inner = self.inner.write().expect("log state lock poisoned");
+        if inner.halt.is_some() {
+            return false;
+        }
+        tracing::error!(reason = why.reason, message = %why.message,
+            "the log has halted: no record will be written or checkpoint signed until the operator acts");
+        inner.refusal = Some(why.clone());
+        inner.halt = Some(why);
+        true
+    }
+
     fn publish(&self, cp: Arc<SignedCheckpoint>) {
         {
             let mut inner = self.inner.write().expect("log state lock poisoned");
@@ -196,33 +249,28 @@ impl LogState {
         self.signed.send_replace(Some(cp));
     }
 
-    /// Sets or clears the refusal; says whether it changed.
+    /// Sets or clears the refusal; says whether it changed. A halted log keeps its halt's.
     fn set_refusal(&self, refusal: Option<Refusal>) -> bool {
         let mut inner = self.inner.write().expect("log state lock poisoned");
+        if inner.halt.is_some() {
+            return false;
+        }
         let changed = inner.refusal != refusal;
         inner.refusal = refusal;
         changed
     }
 }
 
-/// The checkpoint to serve at start: the larger of the file's and the database's, both verified
-/// with the ledger's key (a file or value that does not verify is an error, not ignored).
-pub fn load_latest(
-    store: &crate::store::Store,
-    path: &std::path::Path,
-    key: &VerifierKey,
-) -> Result<Option<SignedCheckpoint>, SignError> {
-    let on_file = file::read(path).map_err(|err| SignError::Io { path: path.to_path_buf(), err })?;
-    let on_file = on_file.map(|t| SignedCheckpoint::open(&t, key)).transpose()?;
-    let in_db = store.meta(crate::store::keys::Meta::Checkpoint)?;
-    let in_db = in_db
-        .map(|v| {
-            let text = String::from_utf8(v).map_err(|_| NoteError::MalformedNote { why: "not UTF-8".into() })?;
-            SignedCheckpoint::open(&text, key)
-        })
-        .transpose()?;
-    Ok(match (on_file, in_db) {
-        (Some(f), Some(d)) => Some(if d.size() > f.size() { d } else { f }),
-        (f, d) => f.or(d),
-    })
+/// The checkpoint in a checkpoint file (none if there is no file yet), verified with the
+/// ledger's key: a file that does not verify is an error, not ignored.
+pub fn read_file(path: &std::path::Path, key: &VerifierKey) -> Result<Option<SignedCheckpoint>, SignError> {
+    let text = file::read(path).map_err(|err| SignError::Io { path: path.to_path_buf(), err })?;
+    Ok(text.map(|t| SignedCheckpoint::open(&t, key)).transpose()?)
+}
+
+/// The checkpoint the database holds (`meta/checkpoint`), verified with the ledger's key.
+pub fn read_meta(store: &crate::store::Store, key: &VerifierKey) -> Result<Option<SignedCheckpoint>, SignError> {
+    let Some(v) = store.meta(crate::store::keys::Meta::Checkpoint)? else { return Ok(None) };
+    let text = String::from_utf8(v).map_err(|_| NoteError::MalformedNote { why: "not UTF-8".into() })?;
+    Ok(Some(SignedCheckpoint::open(&text, key)?))
 }

@@ -8,8 +8,13 @@
 //! witness is retried with exponential backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], always
 //! with the latest checkpoint (older ones are skipped). The witness's last size is learned from
 //! its 409 answer (a fresh pusher starts from 0, as the spec allows) and kept in memory.
+//!
+//! What a witness knows also guards the log: a witness that has cosigned a larger tree of this
+//! log than the ledger's latest checkpoint (a restore from before it), or that answers that a
+//! checkpoint contradicts what it cosigned (409 for another root at its size, 422 for a proof
+//! that does not verify), halts the log ([`LogState::halt`]).
 
-use super::{Cosignature, LogState, SignedCheckpoint};
+use super::{Cosignature, LogState, Refusal, SignedCheckpoint, LOG_BEHIND_WITNESS, WITNESS_SEES_FORK};
 use crate::store::Store;
 use crate::witness::client::{self, ClientError};
 use ebl_core::hash::Hash32;
@@ -67,20 +72,36 @@ enum PushError {
 
 /// Starts the pusher of one witness; it runs until `stop` holds `true` (or its sender is gone),
 /// and then ends promptly, between two reads of the store (so the store can be closed after).
+/// `first` fires once the witness has answered about the latest checkpoint (or could not be
+/// reached, or there is none yet): by then a witness that has cosigned more of this log than
+/// the tree holds, or that sees a fork, has halted the log.
 pub fn spawn(
     target: WitnessTarget,
     store: Arc<Store>,
     log: Arc<LogState>,
     stop: watch::Receiver<bool>,
+    first: tokio::sync::oneshot::Sender<()>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(target, store, log, stop))
+    tokio::spawn(run(target, store, log, stop, first))
 }
 
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut stop: watch::Receiver<bool>) {
+async fn run(
+    target: WitnessTarget,
+    store: Arc<Store>,
+    log: Arc<LogState>,
+    mut stop: watch::Receiver<bool>,
+    first: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut first = Some(first);
+    let mut answered = move || {
+        if let Some(f) = first.take() {
+            let _ = f.send(());
+        }
+    };
     let mut rx = log.subscribe();
     // What the witness last cosigned for this log, as far as this task knows (0 at first).
     let mut known = 0u64;
@@ -91,6 +112,7 @@ async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut s
     loop {
         let latest = rx.borrow_and_update().clone();
         let Some(cp) = latest.filter(|c| done != Some(c.size())) else {
+            answered();
             tokio::select! {
                 () = stopped(&mut stop) => return,
                 changed = rx.changed() => if changed.is_err() { return },
@@ -111,14 +133,24 @@ async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut s
                 tracing::debug!(witness = %target.url, size = cp.size(), "cosigned");
                 log.add_cosignature(&cp, c);
                 (known, done, backoff, stale_in_a_row) = (cp.size(), Some(cp.size()), BACKOFF_MIN, 0);
+                answered();
                 continue;
             }
-            Err(PushError::Stale(n)) if n > cp.size() => {
-                // The witness holds a larger tree of this origin than this ledger signed: another
-                // history, or a database restored behind the log (the signer refuses then).
-                tracing::error!(witness = %target.url, witness_size = n, size = cp.size(),
-                    "the witness has cosigned a larger tree than this checkpoint; waiting for a newer one");
+            Err(PushError::Stale(n)) if n > log.latest().map_or(0, |l| l.size()) => {
+                // The witness has cosigned a larger tree of this log than any checkpoint this
+                // ledger knows it signed: the database (and its checkpoint files) were restored
+                // from before that checkpoint. Signing or writing on would fork the log.
+                log.halt(Refusal {
+                    reason: LOG_BEHIND_WITNESS,
+                    message: format!(
+                        "witness {} has cosigned a tree of {n} leaves of this log, but the ledger's latest \
+                         checkpoint has {} (a restore from before that checkpoint?)",
+                        target.url,
+                        cp.size()
+                    ),
+                });
                 (known, done) = (n, Some(cp.size()));
+                answered();
                 continue;
             }
             Err(PushError::Stale(n)) if n != known && stale_in_a_row < 3 => {
@@ -128,11 +160,25 @@ async fn run(target: WitnessTarget, store: Arc<Store>, log: Arc<LogState>, mut s
             Err(e) => e,
         };
         match &failure {
-            PushError::Refused { status: 409 | 422, .. } => tracing::error!(witness = %target.url,
-                size = cp.size(), error = %failure, "the witness finds this checkpoint inconsistent with what it cosigned"),
+            // 409 without a size: the same size with another root; 422: no consistency proof
+            // from what the witness cosigned leads here. Either way the log has forked.
+            PushError::Refused { status: 409 | 422, .. } => {
+                log.halt(Refusal {
+                    reason: WITNESS_SEES_FORK,
+                    message: format!(
+                        "witness {} finds checkpoint {} inconsistent with what it cosigned ({failure})",
+                        target.url,
+                        cp.size()
+                    ),
+                });
+                done = Some(cp.size());
+                answered();
+                continue;
+            }
             _ => tracing::warn!(witness = %target.url, size = cp.size(), error = %failure, retry_in = ?backoff,
                 "push to witness failed"),
         }
+        answered();
         tokio::select! {
             () = stopped(&mut stop) => return,
             () = tokio::time::sleep(backoff) => {}
@@ -169,10 +215,15 @@ async fn push(
         }
         409 => match parse_size(a.content_type.as_deref(), &a.body) {
             Some(n) => Err(PushError::Stale(n)),
-            None => Err(PushError::Refused { status: 409, body: a.body.trim_end().to_string() }),
+            None => Err(PushError::Refused { status: 409, body: quoted(&a.body) }),
         },
-        status => Err(PushError::Refused { status, body: a.body.trim_end().to_string() }),
+        status => Err(PushError::Refused { status, body: quoted(&a.body) }),
     }
+}
+
+/// At most the first 200 characters of a witness's answer, for logs and refusals.
+fn quoted(body: &str) -> String {
+    body.trim_end().chars().take(200).collect()
 }
 
 #[cfg(test)]

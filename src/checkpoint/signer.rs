@@ -3,16 +3,16 @@
 //! waits for it), signs at most once per [`MIN_INTERVAL`], and signs once more on shutdown.
 //! Readers never cause a signature: they read the latest from [`LogState`].
 //!
-//! Refuse-to-fork rule: before signing size `n`, the signer reads the checkpoint file (the last
-//! checkpoint signed, kept outside the database). It MUST NOT sign if the file's size is larger
-//! than `n`, or if the tree's root at the file's size is not the file's root: the database is
-//! then older than, or different from, what was already published. It logs the refusal, keeps
-//! serving the last good checkpoint and shows the reason in `LedgerInfo`, and tries again on
-//! every change. A new checkpoint goes to the file first, then to `meta/checkpoint`, and only
-//! then is served.
+//! Refuse-to-fork rule: before signing size `n`, the signer reads the checkpoint files (the last
+//! checkpoint signed, kept outside the database: the copy outside the data folder, if one is
+//! configured, and the data folder's own). It MUST NOT sign if one is larger than `n`, or if the
+//! tree's root at its size is not its root: the database is then older than, or different from,
+//! what was already published. The log then halts ([`LogState::halt`]): nothing more is written,
+//! signed or proved until the operator acts. A new checkpoint goes to the files first (the copy
+//! first), then to `meta/checkpoint`, and only then is served.
 
 use super::file::{read, write_atomic};
-use super::{LogState, Refusal, SignError, SignedCheckpoint};
+use super::{LogState, SignError, SignedCheckpoint};
 use crate::store::keys::Meta;
 use crate::store::{Batch, Store};
 use ebl_core::log::{Checkpoint, VerifierKey};
@@ -34,8 +34,9 @@ pub struct Signer {
     pub key: SigningKey,
     /// The ledger's verifier key (to open the checkpoint file).
     pub verifier: VerifierKey,
-    /// The checkpoint file.
-    pub file: PathBuf,
+    /// Where each checkpoint is written before it is served, in this order: the copy outside
+    /// the data folder, if configured, then the data folder's checkpoint file.
+    pub files: Vec<PathBuf>,
     /// Where the latest checkpoint is published.
     pub state: Arc<LogState>,
 }
@@ -44,30 +45,29 @@ impl Signer {
     /// Signs the tree at `size` (synced, as the writer reported it) if it grew past the last
     /// checkpoint and agrees with it. Returns the new checkpoint, or `None` if nothing grew.
     pub fn sign(&self, size: u64) -> Result<Option<Arc<SignedCheckpoint>>, SignError> {
-        let io = |err| SignError::Io { path: self.file.clone(), err };
-        let on_file = read(&self.file).map_err(io)?.map(|t| SignedCheckpoint::open(&t, &self.verifier)).transpose()?;
-        // The larger of the file's and the one served (the database's at start): without a file
-        // (first start, or deleted) the database's last checkpoint is the guard.
-        let last = match (on_file.map(Arc::new), self.state.latest()) {
-            (Some(f), Some(s)) => Some(if s.size() > f.size() { s } else { f }),
-            (f, s) => f.or(s),
-        };
-        if let Some(last) = &last {
-            let cp = &last.checkpoint;
-            if cp.size() > size {
-                return Err(SignError::Behind { checkpoint: cp.size(), tree: size });
-            }
-            let root = self.store.tree_root(cp.size())?;
-            if root != cp.root() {
-                return Err(SignError::Diverges { size: cp.size(), checkpoint: cp.root(), tree: root });
-            }
-            if cp.size() == size {
-                return Ok(None);
-            }
+        if let Some(h) = self.state.halted() {
+            return Err(SignError::Halted(h));
+        }
+        // Every checkpoint this log is known to have published: the files (the copy outside the
+        // data folder, then the folder's own) and the one served (the database's at start).
+        let mut known = Vec::new();
+        for file in &self.files {
+            let text = read(file).map_err(|err| SignError::Io { path: file.clone(), err })?;
+            known.extend(text.map(|t| SignedCheckpoint::open(&t, &self.verifier)).transpose()?);
+        }
+        known.extend(self.state.latest().map(|s| (*s).clone()));
+        let mut current = false;
+        for cp in &known {
+            current |= super::extends(&self.store, &cp.checkpoint, size)?;
+        }
+        if current {
+            return Ok(None);
         }
         let checkpoint = Checkpoint::new(self.verifier.name(), size, self.store.tree_root(size)?)?;
         let note = checkpoint.sign(&self.key)?.to_string();
-        write_atomic(&self.file, &note).map_err(io)?;
+        for file in &self.files {
+            write_atomic(file, &note).map_err(|err| SignError::Io { path: file.clone(), err })?;
+        }
         let mut b = Batch::new(&self.store);
         b.meta(Meta::Checkpoint, note.as_bytes());
         self.store.commit(b)?;
@@ -87,8 +87,11 @@ impl Signer {
                     tracing::debug!(size = s.size(), "checkpoint signed");
                 }
             }
+            Err(e) if e.is_fork() => {
+                self.state.halt(e.refusal());
+            }
             Err(e) => {
-                if self.state.set_refusal(Some(Refusal { reason: e.reason(), message: e.to_string() })) {
+                if self.state.set_refusal(Some(e.refusal())) {
                     tracing::error!(reason = e.reason(), error = %e, "refusing to sign a checkpoint");
                 }
             }

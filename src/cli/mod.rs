@@ -69,6 +69,23 @@ pub enum Command {
     /// Registry records, signed by the operator.
     #[command(subcommand)]
     Operator(operator::OperatorCmd),
+    /// Ask the ledger to audit itself (auditors and the operator): every record re-verified and
+    /// replayed, everything stored compared, the tree checked against the latest checkpoint.
+    /// Exits non-zero if it finds a fault.
+    Audit {
+        #[command(flatten)]
+        reader: As,
+    },
+    /// An online backup of the running ledger into a new folder on its machine (database, key,
+    /// latest checkpoint), asked for by the operator. Restore it with `ebld restore`.
+    Backup {
+        /// The operator's secret key file.
+        #[arg(long, env = "EBL_OPERATOR_SECRET")]
+        key: PathBuf,
+        /// The new folder, an absolute path on the ledger's machine.
+        #[arg(long)]
+        to: String,
+    },
     /// Bill actions and reads.
     #[command(subcommand)]
     Bill(bill::BillCmd),
@@ -187,6 +204,28 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
+        Command::Audit { reader } => {
+            let mut c = Client::connect(cli.server).await?;
+            let r = c.audit(&reader.identity()?).await?;
+            if !r.clean {
+                return Err(format!("the audit found a fault in {}: {}", r.fault_part, r.fault).into());
+            }
+            out.line(&format!(
+                "clean: {} records re-verified and replayed, {} stored keys compared, the tree extends checkpoint {}",
+                r.records, r.keys, r.checkpoint_size
+            ));
+            Ok(())
+        }
+        Command::Backup { key, to } => {
+            let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: keys::load(&key)? };
+            let mut c = Client::connect(cli.server).await?;
+            let done = c.backup(&operator, &to).await?;
+            out.line(&format!(
+                "backed up {} records (checkpoint {}) to {to} on the ledger's machine",
+                done.size, done.checkpoint_size
+            ));
+            Ok(())
+        }
         Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
         Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
         Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,

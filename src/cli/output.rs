@@ -120,13 +120,15 @@ impl Out {
 
     /// Ledger info.
     pub fn info(&self, i: &pb::LedgerInfo) {
-        let v = json!({"origin": i.origin, "operator_public_key": h(&i.operator_public_key), "ledger_public_key": h(&i.ledger_public_key), "log_size": i.log_size, "max_message_bytes": i.max_message_bytes, "max_batch_records": i.max_batch_records, "log_verifier_key": i.log_verifier_key, "checkpoint_size": i.checkpoint_size, "checkpoint_refusal": i.checkpoint_refusal, "checkpoint_refusal_message": i.checkpoint_refusal_message});
+        let v = json!({"origin": i.origin, "operator_public_key": h(&i.operator_public_key), "ledger_public_key": h(&i.ledger_public_key), "log_size": i.log_size, "max_message_bytes": i.max_message_bytes, "max_batch_records": i.max_batch_records, "log_verifier_key": i.log_verifier_key, "checkpoint_size": i.checkpoint_size, "checkpoint_refusal": i.checkpoint_refusal, "checkpoint_refusal_message": i.checkpoint_refusal_message, "write_refusal": i.write_refusal, "write_refusal_message": i.write_refusal_message});
         self.emit(v, || {
-            let refusal = if i.checkpoint_refusal.is_empty() {
-                String::new()
-            } else {
-                format!("\nREFUSING TO SIGN CHECKPOINTS: {} {}", i.checkpoint_refusal, i.checkpoint_refusal_message)
-            };
+            let mut refusal = String::new();
+            if !i.write_refusal.is_empty() {
+                refusal += &format!("\nREFUSING WRITES: {} {}", i.write_refusal, i.write_refusal_message);
+            }
+            if !i.checkpoint_refusal.is_empty() {
+                refusal += &format!("\nREFUSING TO SIGN CHECKPOINTS: {} {}", i.checkpoint_refusal, i.checkpoint_refusal_message);
+            }
             format!(
                 "origin {}\noperator key {}\nledger key {}\nlog size {}\nlog verifier key {}\ncheckpoint size {}{refusal}",
                 i.origin,

@@ -49,6 +49,11 @@ pub struct Args {
     /// DISK_RESERVE) until space returns; reads go on.
     #[arg(long, env = "EBL_DISK_RESERVE", default_value_t = crate::store::space::DEFAULT_DISK_RESERVE, global = true)]
     pub disk_reserve: u64,
+    /// A second place every checkpoint is written before it is served: a file on another disk or
+    /// host mount, which backups of the data folder do not restore. At start the ledger's tree
+    /// must extend it, or the log halts (no writes, no proofs) instead of forking.
+    #[arg(long, env = "EBL_CHECKPOINT_COPY", global = true)]
+    pub checkpoint_copy: Option<PathBuf>,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,6 +70,38 @@ pub enum Command {
     },
     /// Serve gRPC (the default).
     Serve,
+    /// Back up a stopped ledger into a new folder (database, key, latest checkpoint). While the
+    /// ledger serves, use `ebl backup` (an online backup signed by the operator) instead.
+    Backup {
+        /// The new folder.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the data folder (the ledger stopped). The database it replaces is
+    /// kept aside; if the backup predates what the log published, the ledger starts halted
+    /// until `ebld recover`.
+    Restore {
+        /// The backup's folder.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Audit a stopped ledger's data folder (or, with --folder, a backup): every record
+    /// re-verified and replayed through the ledger's checks and rules, everything stored compared
+    /// with what the records derive, the tree checked against every published checkpoint. Names
+    /// the first fault and exits non-zero.
+    Audit {
+        /// A backup (or another data folder) to audit instead of the data folder.
+        #[arg(long)]
+        folder: Option<PathBuf>,
+    },
+    /// End a halt after a restore: take back the acknowledged records the database lacks from
+    /// another copy of it (a newer backup, a kept-aside database, the old machine's data folder),
+    /// with their original receipts, and check the tree against every published checkpoint.
+    Recover {
+        /// A data folder, backup or database folder holding the missing records.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// Sets up structured logging (`RUST_LOG` filters, default `info`).
@@ -89,6 +126,56 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             println!("ledger public key: {}", key.to_hex());
             Ok(())
         }
+        Command::Backup { to } => {
+            let ledger = open_stopped(&args.data_dir, operator, args.checkpoint_copy)?;
+            let latest = ledger.published().iter().max_by_key(|c| c.size());
+            let b = crate::backup::backup(&ledger.store(), ledger.signing_key(), latest, &to)?;
+            println!("backed up {} records (checkpoint {}) to {}", b.size, b.checkpoint, to.display());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let r = crate::backup::restore(&from, &args.data_dir, args.checkpoint_copy.as_deref())?;
+            println!("restored {} records into {}", r.size, args.data_dir.join(crate::server::DB_DIR).display());
+            if let Some(kept) = &r.kept {
+                println!("the database it replaced is kept in {}", kept.display());
+            }
+            if let Some(published) = r.behind {
+                println!(
+                    "the log has published a checkpoint of {published} records: the ledger will start halted \
+                     until `ebld recover --from <a newer copy>`{}",
+                    r.kept.as_ref().map(|k| format!(" (e.g. --from {})", k.display())).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Audit { folder } => {
+            let folder = folder.unwrap_or_else(|| args.data_dir.clone());
+            match crate::audit::audit_folder(&folder, args.checkpoint_copy.as_deref(), &crate::audit::scratch_folder())
+            {
+                Ok(a) => {
+                    println!(
+                        "clean: {} records re-verified and replayed, {} stored keys compared, the tree extends checkpoint {}",
+                        a.records, a.keys, a.checkpoint
+                    );
+                    Ok(())
+                }
+                Err(f) => {
+                    if let Some(d) = &f.detail {
+                        eprintln!("ebld: {d}");
+                    }
+                    Err(format!("audit of {}: FAULT in {f}", folder.display()).into())
+                }
+            }
+        }
+        Command::Recover { from } => {
+            let ledger = open_stopped(&args.data_dir, operator, args.checkpoint_copy)?;
+            let r = crate::recover::recover(&ledger, &from)?;
+            println!(
+                "recovered: took back {} records; the tree has {} and extends the published checkpoint of {}",
+                r.appended, r.size, r.published
+            );
+            Ok(())
+        }
         Command::Serve => {
             let witnesses = args
                 .witnesses
@@ -106,16 +193,37 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
                 max_calls_per_connection: args.max_calls_per_connection,
             };
-            let ledger = Ledger::open(&args.data_dir, operator)?
-                .with_witnesses(witnesses)
-                .with_limits(limits)
-                .with_disk_reserve(args.disk_reserve);
+            let mut ledger = Ledger::open(&args.data_dir, operator)?;
+            if let Some(copy) = args.checkpoint_copy {
+                ledger = ledger.with_checkpoint_copy(copy)?;
+            }
+            let ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;
             println!("ebld listening on {} (origin '{}')", listener.local_addr()?, ledger.origin());
             ledger.serve(listener, shutdown_signal()).await?;
             Ok(())
         }
     }
+}
+
+/// Opens the ledger for a command that needs it stopped.
+fn open_stopped(
+    data_dir: &std::path::Path,
+    operator: Option<ebl_core::sig::PublicKey>,
+    copy: Option<PathBuf>,
+) -> Result<Ledger, Box<dyn std::error::Error>> {
+    let ledger = Ledger::open(data_dir, operator).map_err(|e| match e {
+        crate::server::StartError::Store(s) if s.to_string().contains("lock") => format!(
+            "{}: the database is in use (is the ledger running? stop it first; for a backup while it serves, use `ebl backup`)",
+            data_dir.display()
+        )
+        .into(),
+        e => Box::<dyn std::error::Error>::from(e),
+    })?;
+    Ok(match copy {
+        Some(c) => ledger.with_checkpoint_copy(c)?,
+        None => ledger,
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

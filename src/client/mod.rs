@@ -285,6 +285,19 @@ impl Client {
         collect(self.grpc.get_registry(r).await?.into_inner()).await
     }
 
+    /// Asks the ledger for an online backup into `to` (a new folder on its machine), as the
+    /// operator.
+    pub async fn backup(&mut self, operator: &Identity, to: &str) -> Result<pb::BackupDone, Status> {
+        let r = signed_read(operator, self.origin(), "/ebl.v1.Ledger/Backup", &pb::BackupRequest { to: to.into() });
+        Ok(self.grpc.backup(r).await?.into_inner())
+    }
+
+    /// Asks the ledger to audit itself (on an online backup), as an auditor or the operator.
+    pub async fn audit(&mut self, auditor: &Identity) -> Result<pb::AuditReport, Status> {
+        let r = signed_read(auditor, self.origin(), "/ebl.v1.Ledger/Audit", &pb::AuditRequest {});
+        Ok(self.grpc.audit(r).await?.into_inner())
+    }
+
     /// The link for the next registry record (from the ledger's info).
     pub async fn registry_link(&mut self) -> Result<Link, Status> {
         self.info = self.grpc.get_info(pb::GetInfoRequest {}).await?.into_inner();

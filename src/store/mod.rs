@@ -43,6 +43,9 @@ pub enum StoreError {
     },
 }
 
+/// A stored key and its value.
+pub type Entry = (Box<[u8]>, Box<[u8]>);
+
 /// The smallest key greater than every key that starts with `prefix` (no prefix here is all
 /// 0xff bytes).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
@@ -88,6 +91,26 @@ impl Store {
             reads: AtomicU64::new(0),
             decodes: AtomicU64::new(0),
         })
+    }
+
+    /// Opens the database at `path` to read only (a backup, a copy, or one being audited): it
+    /// must exist, and nothing in its folder is changed.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let mut opts = Options::default();
+        opts.set_max_open_files(crate::net::fds::ROCKSDB_MAX_OPEN_FILES);
+        Ok(Store {
+            db: DB::open_cf_for_read_only(&opts, path, ALL_CFS, false)?,
+            reads: AtomicU64::new(0),
+            decodes: AtomicU64::new(0),
+        })
+    }
+
+    /// Writes a consistent copy of the whole database, as of now, to `to` (a folder that must not
+    /// exist yet; files are hard-linked where `to` is on the same file system). The database may
+    /// be written meanwhile: the copy holds every batch committed before it, whole, and none after.
+    pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(to)?;
+        Ok(())
     }
 
     /// The reads and decodes done so far.
@@ -267,6 +290,20 @@ impl Store {
             out.push(be_u64(&v).ok_or(StoreError::Corrupt { cf: CF_CHAINS, why: "value is not a u64".into() })?);
         }
         Ok(out)
+    }
+
+    /// Every key and value of column family `name`, in key order (what an audit compares).
+    pub fn entries(&self, name: &'static str) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
+        self.db.iterator_cf(self.cf(name), IteratorMode::Start).map(|item| Ok(item?))
+    }
+
+    /// Writes every column family's memtable to its files, so that the next open replays no
+    /// log (done at a graceful stop).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        for name in ALL_CFS {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        Ok(())
     }
 
     /// SHA-256 over every key and value of every column family, in order: equal digests mean

@@ -39,6 +39,10 @@ pub struct TestLedger {
     pub url: String,
     /// The witnesses the ledger pushes to (kept across restarts).
     pub witnesses: Vec<WitnessTarget>,
+    /// The copy of its checkpoints outside the data folder, if any (kept across restarts).
+    pub checkpoint_copy: Option<PathBuf>,
+    /// Its disk reserve, if not the server's default (kept across restarts).
+    pub disk_reserve: Option<u64>,
     dir: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -68,16 +72,14 @@ impl TestLedger {
     }
 
     /// A fresh ledger with no parties in `dir`, refusing writes while its disk has less than
-    /// `disk_reserve` bytes free (the server's default if `None`); restarts keep the default.
+    /// `disk_reserve` bytes free (the server's default if `None`), across restarts too.
     pub async fn start_in(dir: tempfile::TempDir, disk_reserve: Option<u64>) -> Self {
         let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
         init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
         let ledger = Ledger::open(dir.path(), None).unwrap();
-        let ledger = match disk_reserve {
-            Some(r) => ledger.with_disk_reserve(r),
-            None => ledger,
-        };
-        Self::serve(ledger, dir, operator, HashMap::new(), Vec::new()).await
+        let mut l = Self::serve(ledger, dir, operator, HashMap::new(), Vec::new(), None, disk_reserve).await;
+        l.disk_reserve = disk_reserve;
+        l
     }
 
     async fn open(
@@ -85,9 +87,10 @@ impl TestLedger {
         operator: Identity,
         parties: HashMap<String, Identity>,
         witnesses: Vec<WitnessTarget>,
+        checkpoint_copy: Option<PathBuf>,
     ) -> Self {
         let ledger = Ledger::open(dir.path(), None).unwrap();
-        Self::serve(ledger, dir, operator, parties, witnesses).await
+        Self::serve(ledger, dir, operator, parties, witnesses, checkpoint_copy, None).await
     }
 
     async fn serve(
@@ -96,8 +99,16 @@ impl TestLedger {
         operator: Identity,
         parties: HashMap<String, Identity>,
         witnesses: Vec<WitnessTarget>,
+        checkpoint_copy: Option<PathBuf>,
+        disk_reserve: Option<u64>,
     ) -> Self {
-        let ledger = ledger.with_witnesses(witnesses.clone());
+        let mut ledger = ledger.with_witnesses(witnesses.clone());
+        if let Some(r) = disk_reserve {
+            ledger = ledger.with_disk_reserve(r);
+        }
+        if let Some(copy) = &checkpoint_copy {
+            ledger = ledger.with_checkpoint_copy(copy.clone()).unwrap();
+        }
         let store = ledger.store();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -118,6 +129,8 @@ impl TestLedger {
             parties,
             url,
             witnesses,
+            checkpoint_copy,
+            disk_reserve,
             dir: Some(dir),
             shutdown: Some(tx),
             task: Some(task),
@@ -125,12 +138,21 @@ impl TestLedger {
     }
 
     /// Stops the server (waiting for the writer) and starts it again on the same data.
-    pub async fn restart(mut self) -> Self {
-        let dir = self.stop().await;
-        let operator = self.operator.clone();
-        let parties = std::mem::take(&mut self.parties);
-        let witnesses = std::mem::take(&mut self.witnesses);
-        Self::open(dir, operator, parties, witnesses).await
+    pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Starts a ledger on `dir` (a stopped ledger's folder, or a copy of one) with the operator,
+    /// parties, witnesses and checkpoint copy of `like`.
+    pub async fn reopen(dir: tempfile::TempDir, like: &TestLedger) -> Self {
+        let (operator, parties) = (like.operator.clone(), like.parties.clone());
+        Self::open(dir, operator, parties, like.witnesses.clone(), like.checkpoint_copy.clone()).await
+    }
+
+    /// Restarts the ledger on the same data, writing its checkpoints to `path` too from now on.
+    pub async fn with_checkpoint_copy(mut self, path: PathBuf) -> Self {
+        self.checkpoint_copy = Some(path);
+        self.restart().await
     }
 
     /// Restarts the ledger on the same data, pushing to `witnesses` from now on.
@@ -147,8 +169,9 @@ impl TestLedger {
         copy_dir(dir.path(), copy.path());
         let (operator, parties, witnesses) =
             (self.operator.clone(), std::mem::take(&mut self.parties), std::mem::take(&mut self.witnesses));
-        let a = Self::open(dir, operator.clone(), parties.clone(), witnesses.clone()).await;
-        let b = Self::open(copy, operator, parties, witnesses).await;
+        let a =
+            Self::open(dir, operator.clone(), parties.clone(), witnesses.clone(), self.checkpoint_copy.clone()).await;
+        let b = Self::open(copy, operator, parties, witnesses, None).await;
         (a, b)
     }
 
@@ -184,7 +207,9 @@ impl TestLedger {
         let operator = self.operator.clone();
         let parties = std::mem::take(&mut self.parties);
         let witnesses = std::mem::take(&mut self.witnesses);
-        Self::open(dir, operator, parties, witnesses).await
+        let ledger = Ledger::open(dir.path(), None).unwrap();
+        let (copy, reserve) = (self.checkpoint_copy.clone(), self.disk_reserve);
+        Self::serve(ledger, dir, operator, parties, witnesses, copy, reserve).await
     }
 
     /// Polls GetCheckpoint until the latest checkpoint has `size` (generous deadline; no timing
@@ -419,4 +444,26 @@ pub async fn ledger_with_bill(reference: &str) -> (TestLedger, BillId) {
     journey_cast(&mut l).await;
     let bill = issue_ilstc(&mut l, reference).await;
     (l, bill)
+}
+
+/// Polls `cond` every 100 ms for up to `secs` seconds; whether it came true.
+pub async fn eventually<F: std::future::Future<Output = bool>>(secs: u64, mut cond: impl FnMut() -> F) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if cond().await {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The write health (`ebl.v1.Ledger.Write`) status now, -1 if it cannot be asked.
+pub async fn write_health(url: &str) -> i32 {
+    let channel = tonic::transport::Channel::from_shared(url.to_string()).unwrap().connect().await.unwrap();
+    let mut h = tonic_health::pb::health_client::HealthClient::new(channel);
+    let req = tonic_health::pb::HealthCheckRequest { service: ebl_ledger::server::WRITE_HEALTH.into() };
+    h.check(req).await.map(|r| r.into_inner().status).unwrap_or(-1)
 }

@@ -57,6 +57,12 @@ impl TestWitness {
     }
 
     /// What a ledger is configured with to push to it.
+    /// The checkpoint of the test ledger's log this witness last cosigned (from its state file).
+    pub fn witnessed(&self) -> ebl_core::log::Checkpoint {
+        let path = ebl_ledger::witness::state::file_of(self.state.path(), super::ORIGIN);
+        ebl_core::log::Checkpoint::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
     pub fn target(&self) -> WitnessTarget {
         WitnessTarget::parse(&format!("{}={}", self.url(), self.verifier_key())).unwrap()
     }
