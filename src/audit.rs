@@ -50,21 +50,17 @@ impl Fault {
 impl From<StoreError> for Fault {
     fn from(e: StoreError) -> Self {
         match &e {
-            StoreError::Rocks(r) if r.kind() == rocksdb::ErrorKind::Corruption => Fault {
-                part: "storage",
-                what: "the database is damaged: a block fails its checksum or does not decode".into(),
-                detail: Some(e.to_string()),
-            },
             StoreError::Corrupt { cf, why } => Fault {
                 part: part_of(cf),
                 what: format!("a stored value in {cf} does not decode: {why}"),
                 detail: None,
             },
-            StoreError::Rocks(r) => Fault {
+            e if e.is_damage() => Fault {
                 part: "storage",
-                what: format!("the database cannot be read ({:?})", r.kind()),
+                what: "the database is damaged: a block fails its checksum or does not decode".into(),
                 detail: Some(e.to_string()),
             },
+            e => Fault { part: "storage", what: "the database cannot be read".into(), detail: Some(e.to_string()) },
         }
     }
 }
@@ -119,6 +115,11 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
     let mut b = crate::store::Batch::new(&replay);
     for m in [Meta::Origin, Meta::OperatorKey, Meta::LedgerKey] {
         b.meta(m, &meta(m)?);
+    }
+    // The format version is not made by records either; a database from before it was recorded
+    // has none.
+    if let Some(v) = store.meta(Meta::SchemaVersion)? {
+        b.meta(Meta::SchemaVersion, &v);
     }
     replay.commit(b)?;
 
@@ -187,6 +188,7 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
 /// checkpoint copy outside the folder, if any); each must verify with the ledger's key.
 pub fn audit_folder(folder: &Path, copy: Option<&Path>, scratch: &Path) -> Result<Audited, Fault> {
     let store = Store::open_read_only(&folder.join(crate::server::DB_DIR))?;
+    store.check_schema().map_err(|e| Fault::new("metadata", e))?;
     let meta = |m: Meta| store.meta(m).map_err(Fault::from);
     let origin = meta(Meta::Origin)?.and_then(|o| String::from_utf8(o).ok());
     let key = meta(Meta::LedgerKey)?.and_then(|k| <[u8; 32]>::try_from(k).ok());

@@ -95,6 +95,7 @@ pub fn restore(from: &Path, data_dir: &Path, copy: Option<&Path>) -> Result<Rest
     let backup_key = read_secret_key(&from.join(LEDGER_KEY_FILE))?;
     let (size, origin) = {
         let s = Store::open_read_only(&source)?;
+        s.check_schema().map_err(|e| BackupError::Refused(format!("{}: {e}", from.display())))?;
         let ledger_key = s.meta(Meta::LedgerKey)?;
         if ledger_key.as_deref() != Some(backup_key.verifying_key().as_bytes().as_slice()) {
             return Err(BackupError::Refused(format!("{}: its key is not its database's ledger key", from.display())));

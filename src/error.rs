@@ -43,6 +43,10 @@ pub enum LedgerError {
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A bill's stored records do not rebuild its stored state (a hash, a link or a rule fails
+    /// on replay): the ledger contradicts itself there. Asking again will not help.
+    #[error("CHAIN_BROKEN {0}")]
+    ChainBroken(String),
     /// The database is damaged (a block fails its checksum, a value does not decode): asking
     /// again will not help. The cause, with its file paths, goes to the log, not to the caller.
     #[error("the ledger's database is damaged; its operator must repair or restore it")]
@@ -53,19 +57,31 @@ impl From<StoreError> for LedgerError {
     /// Storage failures reach the caller without server paths or engine detail: the log gets
     /// the whole cause, at ERROR.
     fn from(e: StoreError) -> Self {
+        if e.is_damage() {
+            tracing::error!(error = %e, "the database is damaged");
+            return LedgerError::Damaged;
+        }
+        tracing::error!(error = %e, "storage failed");
         match &e {
-            StoreError::Rocks(r) if r.kind() == rocksdb::ErrorKind::Corruption => {
-                tracing::error!(error = %e, "the database is damaged");
-                LedgerError::Damaged
-            }
-            StoreError::Corrupt { .. } => {
-                tracing::error!(error = %e, "the database is damaged");
-                LedgerError::Damaged
-            }
             StoreError::Rocks(r) => {
-                tracing::error!(error = %e, "storage failed");
                 LedgerError::Unavailable(format!("storage failed ({:?}); nothing was changed", r.kind()))
             }
+            _ => LedgerError::Unavailable("storage failed; nothing was changed".into()),
+        }
+    }
+}
+
+impl From<ebl_core::Unreadable> for LedgerError {
+    fn from(u: ebl_core::Unreadable) -> Self {
+        StoreError::Unreadable(u).into()
+    }
+}
+
+impl From<ebl_core::ApplyError> for LedgerError {
+    fn from(e: ebl_core::ApplyError) -> Self {
+        match e {
+            ebl_core::ApplyError::Rule(r) => LedgerError::Rule(r),
+            ebl_core::ApplyError::Unreadable(u) => u.into(),
         }
     }
 }

@@ -66,6 +66,7 @@ const END: &str = "recover from another copy, or end this log and start a new on
 pub fn recover(ledger: &Ledger, from: &Path) -> Result<Recovered, RecoverError> {
     let path = if from.join(DB_DIR).is_dir() { from.join(DB_DIR) } else { from.to_path_buf() };
     let source = Store::open_read_only(&path).map_err(|e| RecoverError::Source(format!("{}: {e}", path.display())))?;
+    source.check_schema().map_err(|e| RecoverError::Source(format!("{}: {e}", path.display())))?;
     let store = ledger.store();
     for (m, what) in [(Meta::Origin, "origin"), (Meta::LedgerKey, "ledger key")] {
         if source.meta(m)? != store.meta(m)? {

@@ -16,6 +16,7 @@ use ebl_core::record::record_hash;
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
+use ebl_core::{ApplyError, Unreadable};
 use std::collections::HashMap;
 
 /// The result of a successful replay.
@@ -40,42 +41,42 @@ struct ReplayView<'a> {
 }
 
 impl View for ReplayView<'_> {
-    fn party(&self, id: &PartyId) -> Option<Party> {
-        self.store.party(id).ok().flatten()
+    fn party(&self, id: &PartyId) -> Result<Option<Party>, Unreadable> {
+        Ok(self.store.party(id)?)
     }
-    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
-        self.store.key(key).ok().flatten()
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>, Unreadable> {
+        Ok(self.store.key(key)?)
     }
     /// The replayed bill as replayed so far; any other bill (an amendment's predecessor, final
     /// once voided) as stored.
-    fn bill(&self, id: &BillId) -> Option<BillState> {
+    fn bill(&self, id: &BillId) -> Result<Option<BillState>, Unreadable> {
         if *id == self.id {
-            self.bill.clone()
+            Ok(self.bill.clone())
         } else {
-            self.store.bill(id).ok().flatten()
+            Ok(self.store.bill(id)?)
         }
     }
-    fn registry_head(&self) -> Option<(u64, Hash32)> {
-        None
+    fn registry_head(&self) -> Result<Option<(u64, Hash32)>, Unreadable> {
+        Ok(None)
     }
     /// As stored: every grant keeps its life by log position, judged at the record's own.
-    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
-        self.store.delegation(principal, agent).unwrap_or_default()
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Result<Grants, Unreadable> {
+        Ok(self.store.delegation(principal, agent)?)
     }
-    fn custody(&self, id: &BillId) -> Option<CustodyState> {
+    fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, Unreadable> {
         if *id == self.id {
-            self.custody.clone()
+            Ok(self.custody.clone())
         } else {
-            self.store.custody(id).ok().flatten()
+            Ok(self.store.custody(id)?)
         }
     }
-    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
-        (*id == self.id).then(|| self.title.get(&position).copied()).flatten()
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Result<Option<Hash32>, Unreadable> {
+        Ok((*id == self.id).then(|| self.title.get(&position).copied()).flatten())
     }
 }
 
 fn broken(seq: u64, why: impl std::fmt::Display) -> LedgerError {
-    LedgerError::Internal(format!("CHAIN_BROKEN at log index {seq}: {why}"))
+    LedgerError::ChainBroken(format!("at log index {seq}: {why}"))
 }
 
 /// How many times a replay is tried while the bill keeps moving under it.
@@ -122,7 +123,11 @@ fn replay_once(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -
         }
         let checked = check_content(rec.payload, payload, sigs, origin).map_err(|e| broken(*seq, e))?;
         let time = Timestamp::parse("server_time", &receipt.server_time).map_err(|e| broken(*seq, e))?;
-        let effects = apply(&view, &checked, Stamp { seq: *seq, time }, operator).map_err(|e| broken(*seq, e))?;
+        let effects = apply(&view, &checked, Stamp { seq: *seq, time }, operator).map_err(|e| match e {
+            // A read that failed says nothing about the chain.
+            ApplyError::Unreadable(u) => LedgerError::from(u),
+            ApplyError::Rule(r) => broken(*seq, r),
+        })?;
         for e in effects {
             match e {
                 Effect::Bill(b) if b.id == *id => view.bill = Some(*b),
@@ -138,8 +143,8 @@ fn replay_once(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -
     let state =
         view.bill.ok_or_else(|| LedgerError::Rule(ebl_core::RuleError::NotFound { what: format!("bill {id}") }))?;
     if store.bill(id)?.as_ref() != Some(&state) || store.custody(id)? != view.custody {
-        return Err(LedgerError::Internal(format!(
-            "CHAIN_BROKEN: bill {id} rebuilt from its records differs from its stored state"
+        return Err(LedgerError::ChainBroken(format!(
+            "bill {id} rebuilt from its records differs from its stored state"
         )));
     }
     Ok(Replayed { state, custody: view.custody, records: order.len() as u64 })

@@ -103,6 +103,7 @@ pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<Public
     b.meta(Meta::Origin, origin.as_bytes());
     b.meta(Meta::OperatorKey, &operator.0);
     b.meta(Meta::LedgerKey, &public.0);
+    b.meta(Meta::SchemaVersion, &crate::store::SCHEMA_VERSION.to_be_bytes());
     store.commit(b)?;
     Ok(public)
 }
@@ -132,6 +133,13 @@ impl Ledger {
             return Err(StartError::Config(format!("{} holds no ledger: run `ebld init` first", data_dir.display())));
         }
         let store = Store::open(&data_dir.join(DB_DIR))?;
+        store.check_schema().map_err(|e| StartError::Config(format!("{}: {e}", data_dir.display())))?;
+        if store.schema_version()?.is_none() {
+            // Version 1 from before versions were recorded: mark it, nothing else changes.
+            let mut b = Batch::new(&store);
+            b.meta(Meta::SchemaVersion, &crate::store::SCHEMA_VERSION.to_be_bytes());
+            store.commit(b)?;
+        }
         let missing = |what: &str| {
             StartError::Config(format!("{} is missing its {what}: not initialised by `ebld init`", data_dir.display()))
         };

@@ -235,11 +235,7 @@ fn stage(
     stamp: Stamp,
     operator: &PublicKey,
 ) -> Result<(pb::Receipt, Hash32), LedgerError> {
-    let applied = apply(overlay, rec, stamp, operator);
-    if let Some(e) = overlay.take_failure() {
-        return Err(e.into());
-    }
-    let effects = applied?;
+    let effects = apply(overlay, rec, stamp, operator)?;
     let receipt = ReceiptInfo {
         hash: rec.hash,
         chain: rec.payload.chain,

@@ -203,3 +203,31 @@ async fn auditors_audit_the_running_ledger() {
     // Writes went on meanwhile and go on after.
     l.register("nl-customs", pb::Role::Customs, vec![], &["NL"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_title_tells_a_broken_chain_from_a_damaged_database() {
+    let (stopped, data, bill) = stopped_ledger().await;
+    let op = stopped.operator.clone();
+
+    // A bill state that its records do not rebuild: CHAIN_BROKEN, as such.
+    let changed = tempfile::tempdir().unwrap();
+    copy_dir(data.path(), changed.path());
+    {
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), changed.path().join("db"), keys::ALL_CFS).unwrap();
+        let v = String::from_utf8(get(&db, keys::CF_BILLS, &bill.0 .0)).unwrap();
+        put(&db, keys::CF_BILLS, &bill.0 .0, v.replacen("cq-machinery", "sg-buyer", 1).as_bytes());
+    }
+    let mut l = TestLedger::reopen(changed, &stopped).await;
+    let e = l.client.verify_title(&op, bill).await.unwrap_err();
+    assert_eq!((e.code(), reason_of(&e).as_str()), (Code::Internal, "CHAIN_BROKEN"), "{e:?}");
+    l.stop().await;
+
+    // The registry's block damaged: the replay cannot read a party. That is the database's
+    // damage, never a broken chain (nor a party that is not registered).
+    let damaged = tempfile::tempdir().unwrap();
+    copy_dir(data.path(), damaged.path());
+    assert!(flip_sst_bytes(&damaged.path().join("db"), keys::CF_PARTIES) > 0);
+    let mut l = TestLedger::reopen(damaged, &stopped).await;
+    let e = l.client.verify_title(&op, bill).await.unwrap_err();
+    assert_eq!((e.code(), reason_of(&e).as_str()), (Code::Internal, "DATABASE_DAMAGED"), "{e:?}");
+}

@@ -68,6 +68,30 @@ impl AuthFailure {
     }
 }
 
+/// The state could not be read (the storage under a [`crate::apply::View`] or a
+/// [`crate::log::NodeSource`] failed): not a rule's answer. Callers tell their client the ledger
+/// is unavailable (or damaged), never that a rule refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the ledger's state could not be read: {what}")]
+pub struct Unreadable {
+    /// What failed.
+    pub what: String,
+    /// Whether the storage says it is damaged (a block failing its checksum, a value that does
+    /// not decode), as opposed to unavailable for now.
+    pub damaged: bool,
+}
+
+/// Why `apply` did not accept a record: a rule refused it, or the state could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// A rule refused the record.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The state could not be read; nothing was decided.
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+}
+
 /// Every refusal the core can produce.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {

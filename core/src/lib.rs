@@ -48,4 +48,4 @@ pub mod time;
 pub mod title;
 pub mod visibility;
 
-pub use error::{Kind, Result, RuleError};
+pub use error::{ApplyError, Kind, Result, RuleError, Unreadable};

@@ -6,6 +6,7 @@ use crate::apply::{apply, Checked, Effect, Stamp, View};
 use crate::bill::BillState;
 use crate::custody::CustodyState;
 use crate::delegation::Grants;
+use crate::error::{ApplyError, Unreadable};
 use crate::hash::Hash32;
 use crate::ids::{BillId, ChainId, PartyId};
 use crate::registry::{KeyRecord, Party};
@@ -31,27 +32,28 @@ pub struct MemoryState {
     pub title_records: HashMap<(BillId, u64), Hash32>,
 }
 
+/// Every lookup is answered: a memory state is never unreadable.
 impl View for MemoryState {
-    fn party(&self, id: &PartyId) -> Option<Party> {
-        self.parties.get(id).cloned()
+    fn party(&self, id: &PartyId) -> Result<Option<Party>, Unreadable> {
+        Ok(self.parties.get(id).cloned())
     }
-    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
-        self.keys.get(key).cloned()
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>, Unreadable> {
+        Ok(self.keys.get(key).cloned())
     }
-    fn bill(&self, id: &BillId) -> Option<BillState> {
-        self.bills.get(id).cloned()
+    fn bill(&self, id: &BillId) -> Result<Option<BillState>, Unreadable> {
+        Ok(self.bills.get(id).cloned())
     }
-    fn registry_head(&self) -> Option<(u64, Hash32)> {
-        self.registry
+    fn registry_head(&self) -> Result<Option<(u64, Hash32)>, Unreadable> {
+        Ok(self.registry)
     }
-    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
-        self.delegations.get(&(principal.clone(), agent.clone())).cloned().unwrap_or_default()
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Result<Grants, Unreadable> {
+        Ok(self.delegations.get(&(principal.clone(), agent.clone())).cloned().unwrap_or_default())
     }
-    fn custody(&self, id: &BillId) -> Option<CustodyState> {
-        self.custody.get(id).cloned()
+    fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, Unreadable> {
+        Ok(self.custody.get(id).cloned())
     }
-    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
-        self.title_records.get(&(*id, position)).copied()
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Result<Option<Hash32>, Unreadable> {
+        Ok(self.title_records.get(&(*id, position)).copied())
     }
 }
 
@@ -59,7 +61,11 @@ impl MemoryState {
     /// Applies `rec` at `stamp` (order-dependent checks and rules, as the writer does) and folds
     /// its effects in; on a refusal nothing changes.
     pub fn apply(&mut self, rec: &Checked, stamp: Stamp, operator: &PublicKey) -> crate::Result<()> {
-        for e in apply(self, rec, stamp, operator)? {
+        let effects = apply(self, rec, stamp, operator).map_err(|e| match e {
+            ApplyError::Rule(r) => r,
+            ApplyError::Unreadable(u) => unreachable!("a memory state is always readable: {u}"),
+        })?;
+        for e in effects {
             match e {
                 Effect::Party(p) => {
                     self.parties.insert(p.registration.party.clone(), p);

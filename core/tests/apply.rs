@@ -1,14 +1,20 @@
 //! The state machine without any I/O: an in-memory view, records applied in order.
 mod mem;
 
-use ebl_core::apply::{prepare, Checked};
+use ebl_core::apply::{apply, prepare, Checked, Stamp, View};
+use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
+use ebl_core::delegation::Grants;
 use ebl_core::document::Profile;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId, PartyId};
+use ebl_core::memory::MemoryState;
 use ebl_core::record::{Action, Issue, Payload};
+use ebl_core::registry::Party;
 use ebl_core::registry::{KeyRecord, Registration, Role};
 use ebl_core::sig::{PublicKey, Signature};
 use ebl_core::time::Timestamp;
+use ebl_core::{ApplyError, Unreadable};
 use ed25519_dalek::SigningKey;
 use mem::Mem;
 
@@ -60,21 +66,32 @@ fn doc() -> Vec<u8> {
 /// A whole little history: registry, issue, endorse, transfer. Returns the final view.
 fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
     let opk = PublicKey(op.verifying_key().to_bytes());
-    let t = Timestamp(1_800_000_000_000);
     let mut m = Mem::default();
+    for c in history_records(op, carrier, shipper) {
+        m.run(&c, &opk, T).unwrap();
+    }
+    m
+}
+
+const T: Timestamp = Timestamp(1_800_000_000_000);
+
+/// The records of [`history`], in order.
+fn history_records(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Vec<Checked> {
+    let t = T;
+    let mut out = Vec::new();
     let mut reg = Chain { position: 0, prev: None };
-    let mut registry = |m: &mut Mem, action: Action| {
+    let mut registry = |out: &mut Vec<Checked>, action: Action| {
         let c = checked(payload(ChainId::Registry, &reg, "operator", None, t, action), op, "operator").unwrap();
-        m.run(&c, &opk, t).unwrap();
         reg = Chain { position: reg.position + 1, prev: Some(c.hash) };
+        out.push(c);
     };
     for (id, role, key) in
         [("carrier", Role::Carrier, carrier), ("shipper", Role::Trader, shipper), ("bank", Role::Bank, shipper)]
     {
         let r = Registration { party: pid(id), name: id.into(), role, jurisdiction: vec![], codes: vec![] };
-        registry(&mut m, Action::RegisterParty(r));
+        registry(&mut out, Action::RegisterParty(r));
         if id != "bank" {
-            registry(&mut m, Action::AddKey { party: pid(id), key: PublicKey(key.verifying_key().to_bytes()) });
+            registry(&mut out, Action::AddKey { party: pid(id), key: PublicKey(key.verifying_key().to_bytes()) });
         }
     }
     let doc = ebl_core::document::parse(&doc(), Profile::DcsaEbl3).unwrap();
@@ -102,7 +119,6 @@ fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
         "carrier",
     )
     .unwrap();
-    m.run(&c, &opk, t).unwrap();
     let e = checked(
         payload(
             ChainId::Title(bill),
@@ -116,7 +132,6 @@ fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
         "shipper",
     )
     .unwrap();
-    m.run(&e, &opk, t).unwrap();
     let tr = checked(
         payload(
             ChainId::Title(bill),
@@ -130,8 +145,77 @@ fn history(op: &SigningKey, carrier: &SigningKey, shipper: &SigningKey) -> Mem {
         "shipper",
     )
     .unwrap();
-    m.run(&tr, &opk, t).unwrap();
-    m
+    out.extend([c, e, tr]);
+    out
+}
+
+/// A view over a memory state whose one kind of lookup fails, as a storage read would.
+struct Failing<'a> {
+    state: &'a MemoryState,
+    fails: &'static str,
+}
+
+impl Failing<'_> {
+    fn read<T>(&self, what: &'static str, value: T) -> Result<T, Unreadable> {
+        if what == self.fails {
+            return Err(Unreadable { what: format!("{what} lookup failed"), damaged: false });
+        }
+        Ok(value)
+    }
+}
+
+impl View for Failing<'_> {
+    fn party(&self, id: &PartyId) -> Result<Option<Party>, Unreadable> {
+        self.read("party", self.state.party(id)?)
+    }
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>, Unreadable> {
+        self.read("key", self.state.key(key)?)
+    }
+    fn bill(&self, id: &BillId) -> Result<Option<BillState>, Unreadable> {
+        self.read("bill", self.state.bill(id)?)
+    }
+    fn registry_head(&self) -> Result<Option<(u64, Hash32)>, Unreadable> {
+        self.read("registry_head", self.state.registry_head()?)
+    }
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Result<Grants, Unreadable> {
+        self.read("delegation", self.state.delegation(principal, agent)?)
+    }
+    fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, Unreadable> {
+        self.read("custody", self.state.custody(id)?)
+    }
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Result<Option<Hash32>, Unreadable> {
+        self.read("title_hash_at", self.state.title_hash_at(id, position)?)
+    }
+}
+
+#[test]
+fn a_lookup_that_fails_is_unreadable_never_a_rules_refusal() {
+    let (op, carrier, shipper) =
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
+    let opk = PublicKey(op.verifying_key().to_bytes());
+    let records = history_records(&op, &carrier, &shipper);
+    let mut m = Mem::default();
+    // Each record, against the state before it, with each lookup it makes failing in turn; a
+    // lookup it does not make leaves it accepted, exactly as with a readable state.
+    for rec in &records {
+        let stamp = Stamp { seq: m.seq, time: T };
+        let accepted = apply(&m.state, rec, stamp, &opk).unwrap();
+        let mut failed = 0;
+        for fails in ["party", "key", "bill", "registry_head", "delegation", "custody", "title_hash_at"] {
+            match apply(&Failing { state: &m.state, fails }, rec, stamp, &opk) {
+                Err(ApplyError::Unreadable(u)) => {
+                    assert!(!u.damaged && u.what.starts_with(fails), "{u}");
+                    failed += 1;
+                }
+                Ok(effects) => assert_eq!(effects, accepted, "{fails}"),
+                Err(ApplyError::Rule(r)) => {
+                    panic!("{} failing {fails}: a rule's refusal {r}", rec.payload.action.name())
+                }
+            }
+        }
+        assert!(failed >= 2, "{} reads its signer's party and key at least", rec.payload.action.name());
+        m.run(rec, &opk, T).unwrap();
+    }
 }
 
 #[test]

@@ -137,13 +137,13 @@ impl<'a> View<'a> {
 }
 
 impl NodeSource for View<'_> {
-    fn node(&self, level: u8, index: u64) -> Option<Hash32> {
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash32>, ebl_core::Unreadable> {
         self.reads.set(self.reads.get() + 1);
-        let end = index.checked_add(1)?.checked_mul(1u64.checked_shl(level as u32)?)?;
-        if end > self.size {
-            return None;
+        let end = index.checked_add(1).and_then(|i| i.checked_mul(1u64.checked_shl(level as u32)?));
+        match end {
+            Some(end) if end <= self.size => self.tree.node(level, index),
+            _ => Ok(None),
         }
-        self.tree.node(level, index)
     }
 }
 
@@ -494,7 +494,7 @@ fn edge_cases() {
 }
 
 fn node(tree: &MemoryTree, level: u8, index: u64) -> Hash32 {
-    tree.node(level, index).unwrap()
+    tree.node(level, index).unwrap().unwrap()
 }
 
 // ---- sizes near u64::MAX ------------------------------------------------------------------------------
@@ -514,8 +514,8 @@ impl Uniform {
 }
 
 impl NodeSource for Uniform {
-    fn node(&self, level: u8, _index: u64) -> Option<Hash32> {
-        self.0.get(level as usize).copied()
+    fn node(&self, level: u8, _index: u64) -> Result<Option<Hash32>, ebl_core::Unreadable> {
+        Ok(self.0.get(level as usize).copied())
     }
 }
 

@@ -40,10 +40,10 @@ pub fn admit(
 ) -> Result<Checked, LedgerError> {
     let view = Overlay::new(store)?;
     let unknown_to_batch = rec.signatures.iter().filter(|s| !added.contains(&s.key));
-    let known = check_signers(&view, unknown_to_batch, store.next_seq()?, operator);
-    if let Some(e) = view.take_failure() {
-        return Err(e.into());
-    }
+    let known = match check_signers(&view, unknown_to_batch, store.next_seq()?, operator) {
+        Err(ebl_core::ApplyError::Unreadable(u)) => return Err(u.into()),
+        other => other,
+    };
     // A record already accepted is answered with its receipt whatever happened since, a key
     // revoked after it included: only its signatures are checked, and the writer answers.
     if known.is_err() && store.seq_of(&rec.hash)?.is_none() {

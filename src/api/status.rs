@@ -34,6 +34,7 @@ pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
         }
         LedgerError::Halted { reason, .. } => (Code::FailedPrecondition, *reason, e.to_string(), None),
         LedgerError::Internal(_) => (Code::Internal, "INTERNAL", e.to_string(), None),
+        LedgerError::ChainBroken(_) => (Code::Internal, "CHAIN_BROKEN", e.to_string(), None),
         LedgerError::Damaged => (Code::Internal, "DATABASE_DAMAGED", e.to_string(), None),
     };
     (code, reason, capped(message), field.map(capped))

@@ -94,20 +94,17 @@ pub fn load_visible(
     let Some(bill) = shared.store.bill(id)? else { return Ok(None) };
     let custody = shared.store.custody(id)?;
     let route = custody.as_ref().map(|c| c.route.as_slice()).unwrap_or_default();
-    let me = reader.party();
-    // std Cell: the rule's lookups are plain booleans; a storage failure during one is kept
-    // here and answered as such, never as "not visible".
-    let failure = std::cell::Cell::new(None);
-    let acts_for = |principal: &PartyId| match shared.store.delegation(principal, &me) {
-        Ok(g) => g.current().is_some(),
-        Err(e) => {
-            failure.set(Some(e));
-            false
+    // Delegations are read only when the reader is not itself a party the rule lets see, and
+    // before the rule runs: a failed read is answered as such, never as "not visible".
+    let sees = reader.can_see(&bill, route, |_| false) || {
+        let me = reader.party();
+        let mut principals = Vec::new();
+        for principal in &bill.parties {
+            if shared.store.delegation(principal, &me)?.current().is_some() {
+                principals.push(principal);
+            }
         }
+        reader.can_see(&bill, route, |p| principals.contains(&p))
     };
-    let sees = reader.can_see(&bill, route, acts_for);
-    if let Some(e) = failure.take() {
-        return Err(e.into());
-    }
     Ok(sees.then_some((bill, custody)))
 }

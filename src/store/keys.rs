@@ -63,6 +63,8 @@ pub enum Meta {
     /// The latest signed checkpoint: the signed note text, UTF-8 (written by the checkpoint
     /// signer, never by the writer).
     Checkpoint,
+    /// The on-disk format's version (u32 BE), see [`super::SCHEMA_VERSION`].
+    SchemaVersion,
 }
 
 impl Meta {
@@ -76,6 +78,7 @@ impl Meta {
             Meta::LastTime => b"last_time",
             Meta::RegistryHead => b"registry_head",
             Meta::Checkpoint => b"checkpoint",
+            Meta::SchemaVersion => b"schema_version",
         }
     }
 }

@@ -41,7 +41,37 @@ pub enum StoreError {
         /// What failed.
         why: String,
     },
+    /// A read the core asked for failed (the failure as the core carried it back).
+    #[error(transparent)]
+    Unreadable(#[from] ebl_core::Unreadable),
 }
+
+impl StoreError {
+    /// Whether the database says it is damaged (a block failing its checksum, a value that does
+    /// not decode), as opposed to unable to answer for now.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StoreError::Rocks(r) => r.kind() == rocksdb::ErrorKind::Corruption,
+            StoreError::Corrupt { .. } => true,
+            StoreError::Unreadable(u) => u.damaged,
+        }
+    }
+}
+
+/// A storage failure as the core's views carry it.
+impl From<StoreError> for ebl_core::Unreadable {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unreadable(u) => u,
+            e => ebl_core::Unreadable { damaged: e.is_damage(), what: e.to_string() },
+        }
+    }
+}
+
+/// The version of the on-disk format (keys and value encodings, docs/architecture.md) this
+/// build writes and reads. A database records its own in `meta/schema_version`; one of another
+/// version is refused at start with a clear error, never read.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// A stored key and its value.
 pub type Entry = (Box<[u8]>, Box<[u8]>);
@@ -290,6 +320,32 @@ impl Store {
             out.push(be_u64(&v).ok_or(StoreError::Corrupt { cf: CF_CHAINS, why: "value is not a u64".into() })?);
         }
         Ok(out)
+    }
+
+    /// The database's on-disk format version; `None` for a database from before versions were
+    /// recorded, which is version 1.
+    pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        let Some(v) = self.meta(Meta::SchemaVersion)? else { return Ok(None) };
+        let v = <[u8; 4]>::try_from(v.as_slice())
+            .map_err(|_| StoreError::Corrupt { cf: CF_META, why: "schema_version is not a u32".into() })?;
+        Ok(Some(u32::from_be_bytes(v)))
+    }
+
+    /// Whether this build can read the database: its format version must be [`SCHEMA_VERSION`]
+    /// (a database without one is version 1). Says what to do otherwise.
+    pub fn check_schema(&self) -> Result<(), String> {
+        let found = self.schema_version().map_err(|e| e.to_string())?.unwrap_or(1);
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let what = if found > SCHEMA_VERSION {
+            "written by a newer ebld: run that version (or newer)"
+        } else {
+            "written by an older ebld, with no migration to this version"
+        };
+        Err(format!(
+            "the database's on-disk format is version {found}, this ebld reads version {SCHEMA_VERSION}: {what}"
+        ))
     }
 
     /// Every key and value of column family `name`, in key order (what an audit compares).

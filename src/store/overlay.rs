@@ -11,7 +11,7 @@ use ebl_core::ids::ChainId;
 use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
-use std::cell::RefCell;
+use ebl_core::Unreadable;
 use std::collections::HashMap;
 
 /// Store-backed state with pending changes on top.
@@ -25,9 +25,6 @@ pub struct Overlay<'a> {
     custody: HashMap<BillId, CustodyState>,
     /// Chain positions taken by earlier records of the group: (chain, position) -> hash.
     chains: HashMap<(ChainId, u64), Hash32>,
-    // RefCell: View's lookups take &self and return plain Options; a storage failure during one
-    // is remembered here and turned into UNAVAILABLE by the writer rather than a rule refusal.
-    failure: RefCell<Option<StoreError>>,
 }
 
 impl<'a> Overlay<'a> {
@@ -42,7 +39,6 @@ impl<'a> Overlay<'a> {
             delegations: HashMap::new(),
             custody: HashMap::new(),
             chains: HashMap::new(),
-            failure: RefCell::new(None),
         })
     }
 
@@ -74,50 +70,53 @@ impl<'a> Overlay<'a> {
     pub fn took(&mut self, chain: ChainId, position: u64, hash: Hash32) {
         self.chains.insert((chain, position), hash);
     }
-
-    /// The first storage failure seen by a lookup since the last call, if any.
-    pub fn take_failure(&self) -> Option<StoreError> {
-        self.failure.borrow_mut().take()
-    }
-
-    fn lookup<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
-        r.unwrap_or_else(|e| {
-            self.failure.borrow_mut().get_or_insert(e);
-            None
-        })
-    }
 }
 
 impl View for Overlay<'_> {
-    fn party(&self, id: &PartyId) -> Option<Party> {
-        self.parties.get(id).cloned().or_else(|| self.lookup(self.store.party(id)))
+    fn party(&self, id: &PartyId) -> Result<Option<Party>, Unreadable> {
+        match self.parties.get(id) {
+            Some(p) => Ok(Some(p.clone())),
+            None => Ok(self.store.party(id)?),
+        }
     }
 
-    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
-        self.keys.get(key).cloned().or_else(|| self.lookup(self.store.key(key)))
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>, Unreadable> {
+        match self.keys.get(key) {
+            Some(k) => Ok(Some(k.clone())),
+            None => Ok(self.store.key(key)?),
+        }
     }
 
-    fn bill(&self, id: &BillId) -> Option<BillState> {
-        self.bills.get(id).cloned().or_else(|| self.lookup(self.store.bill(id)))
+    fn bill(&self, id: &BillId) -> Result<Option<BillState>, Unreadable> {
+        match self.bills.get(id) {
+            Some(b) => Ok(Some(b.clone())),
+            None => Ok(self.store.bill(id)?),
+        }
     }
 
-    fn registry_head(&self) -> Option<(u64, Hash32)> {
-        self.registry_head
+    fn registry_head(&self) -> Result<Option<(u64, Hash32)>, Unreadable> {
+        Ok(self.registry_head)
     }
 
-    fn custody(&self, id: &BillId) -> Option<CustodyState> {
-        self.custody.get(id).cloned().or_else(|| self.lookup(self.store.custody(id)))
+    fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, Unreadable> {
+        match self.custody.get(id) {
+            Some(c) => Ok(Some(c.clone())),
+            None => Ok(self.store.custody(id)?),
+        }
     }
 
-    fn title_hash_at(&self, id: &BillId, position: u64) -> Option<Hash32> {
+    fn title_hash_at(&self, id: &BillId, position: u64) -> Result<Option<Hash32>, Unreadable> {
         let chain = ChainId::Title(*id);
-        self.chains.get(&(chain, position)).copied().or_else(|| self.lookup(self.store.chain_hash(&chain, position)))
+        match self.chains.get(&(chain, position)) {
+            Some(h) => Ok(Some(*h)),
+            None => Ok(self.store.chain_hash(&chain, position)?),
+        }
     }
 
-    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Grants {
+    fn delegation(&self, principal: &PartyId, agent: &PartyId) -> Result<Grants, Unreadable> {
         match self.delegations.get(&(principal.clone(), agent.clone())) {
-            Some(g) => g.clone(),
-            None => self.lookup(self.store.delegation(principal, agent).map(Some)).unwrap_or_default(),
+            Some(g) => Ok(g.clone()),
+            None => Ok(self.store.delegation(principal, agent)?),
         }
     }
 }

@@ -11,80 +11,45 @@ use super::{Store, StoreError};
 use ebl_core::hash::Hash32;
 use ebl_core::log::{self, NodeSource, ProofError};
 use rocksdb::{Direction, IteratorMode};
-use std::cell::RefCell;
 
-/// The store as a node source. A RocksDB read failure is logged and reads as a missing node
-/// (`NodeSource` cannot carry errors); the core then reports `MissingNode`. The store's own
-/// methods below keep the RocksDB error instead.
+/// The store as a node source: a read failure comes back as the core's `Unreadable`, and
+/// through the proof functions as [`StoreError::Unreadable`], never as a missing node.
 impl NodeSource for Store {
-    fn node(&self, level: u8, index: u64) -> Option<Hash32> {
-        match self.get(CF_TREE, &tree_key(level, index)) {
-            Ok(v) => v.and_then(|v| Hash32::from_slice(&v)),
-            Err(e) => {
-                tracing::error!(error = %e, level, index, "tree node read failed");
-                None
-            }
-        }
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash32>, ebl_core::Unreadable> {
+        Ok(self.get(CF_TREE, &tree_key(level, index))?.and_then(|v| Hash32::from_slice(&v)))
     }
 }
 
-/// One operation's view of the tree column that remembers the first read failure.
-struct Nodes<'a> {
-    store: &'a Store,
-    // RefCell: NodeSource::node takes &self; the view lives for one call on one thread.
-    failure: RefCell<Option<StoreError>>,
-}
-
-impl<'a> Nodes<'a> {
-    fn new(store: &'a Store) -> Self {
-        Nodes { store, failure: RefCell::new(None) }
-    }
-
-    /// Runs a tree computation, turning a read failure into its RocksDB error and any other
-    /// proof error (a node that should be stored and is not) into corruption.
-    fn run<T>(store: &'a Store, f: impl FnOnce(&Nodes<'a>) -> Result<T, ProofError>) -> Result<T, StoreError> {
-        let nodes = Nodes::new(store);
-        let result = f(&nodes);
-        if let Some(e) = nodes.failure.borrow_mut().take() {
-            return Err(e);
-        }
-        result.map_err(|e| StoreError::Corrupt { cf: CF_TREE, why: e.to_string() })
-    }
-}
-
-impl NodeSource for Nodes<'_> {
-    fn node(&self, level: u8, index: u64) -> Option<Hash32> {
-        match self.store.get(CF_TREE, &tree_key(level, index)) {
-            Ok(v) => v.and_then(|v| Hash32::from_slice(&v)),
-            Err(e) => {
-                self.failure.borrow_mut().get_or_insert(e);
-                None
-            }
-        }
-    }
+/// A tree computation's result: a read failure keeps its error; any other proof error (a node
+/// that should be stored and is not) is corruption.
+fn run<T>(result: Result<T, ProofError>) -> Result<T, StoreError> {
+    result.map_err(|e| match e {
+        ProofError::Unreadable(u) => StoreError::Unreadable(u),
+        e => StoreError::Corrupt { cf: CF_TREE, why: e.to_string() },
+    })
 }
 
 impl Store {
     /// The tree's root at `size` (any size up to the current one).
     pub fn tree_root(&self, size: u64) -> Result<Hash32, StoreError> {
-        Nodes::run(self, |n| log::root(n, size))
+        run(log::root(self, size))
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` (caller checks `index < size
     /// <= next_seq`).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash32>, StoreError> {
-        Nodes::run(self, |n| log::inclusion_proof(n, index, size))
+        run(log::inclusion_proof(self, index, size))
     }
 
     /// The consistency proof from `first` to `second` (caller checks `first <= second <=
     /// next_seq`).
     pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash32>, StoreError> {
-        Nodes::run(self, |n| log::consistency_proof(n, first, second))
+        run(log::consistency_proof(self, first, second))
     }
 
     /// What appending `leaves` to the current tree (of size `size`) writes.
     pub fn tree_append(&self, size: u64, leaves: &[Hash32]) -> Result<log::Appended, StoreError> {
-        Nodes::run(self, |n| log::append(n, size, leaves))
+        run(log::append(self, size, leaves))
     }
 
     /// Leaf hashes `[start, start + count)`, one range scan; fewer if the tree ends first.

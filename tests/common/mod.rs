@@ -149,6 +149,11 @@ impl TestLedger {
         Self::open(dir, operator, parties, like.witnesses.clone(), like.checkpoint_copy.clone()).await
     }
 
+    /// Starts a ledger on an existing data folder `dir` whose operator is `operator`.
+    pub async fn open_folder(dir: tempfile::TempDir, operator: Identity) -> Self {
+        Self::open(dir, operator, HashMap::new(), Vec::new(), None).await
+    }
+
     /// Restarts the ledger on the same data, writing its checkpoints to `path` too from now on.
     pub async fn with_checkpoint_copy(mut self, path: PathBuf) -> Self {
         self.checkpoint_copy = Some(path);

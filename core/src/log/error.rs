@@ -6,6 +6,9 @@
 /// Why a tree operation, or a proof's verification, failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
+    /// The node source could not be read (storage failed): not a fact about the tree.
+    #[error(transparent)]
+    Unreadable(#[from] crate::error::Unreadable),
     /// The node source lacks a node the operation needs (the tree is smaller than claimed, or the
     /// store is damaged).
     #[error("tree node at level {level}, index {index} is not stored")]

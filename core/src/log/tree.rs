@@ -11,6 +11,7 @@
 //! The hashes are plain SHA-256 with RFC 6962's 0x00 / 0x01 prefixes rather than the ledger's
 //! tagged hashes: the standard fixes them, and witnesses and monitors recompute them.
 
+use crate::error::Unreadable;
 use crate::hash::Hash32;
 use crate::log::error::ProofError;
 use sha2::{Digest, Sha256};
@@ -19,13 +20,14 @@ use std::collections::HashMap;
 /// A lookup of stored perfect-subtree hashes (the RocksDB store implements it over its node
 /// column).
 pub trait NodeSource {
-    /// The hash of node (`level`, `index`), or `None` if it is not stored. MUST NOT panic for a
-    /// node outside the tree: callers turn `None` into [`ProofError::MissingNode`].
-    fn node(&self, level: u8, index: u64) -> Option<Hash32>;
+    /// The hash of node (`level`, `index`), `None` if it is not stored, or the storage's failure.
+    /// MUST NOT panic for a node outside the tree: callers turn `None` into
+    /// [`ProofError::MissingNode`] and a failure into [`ProofError::Unreadable`].
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash32>, Unreadable>;
 }
 
 impl<S: NodeSource + ?Sized> NodeSource for &S {
-    fn node(&self, level: u8, index: u64) -> Option<Hash32> {
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash32>, Unreadable> {
         (**self).node(level, index)
     }
 }
@@ -145,7 +147,7 @@ pub(crate) fn range_hash(source: &impl NodeSource, start: u64, end: u64) -> Resu
 
 /// One node read, a missing node being an error rather than a panic.
 pub(crate) fn fetch(source: &impl NodeSource, level: u8, index: u64) -> Result<Hash32, ProofError> {
-    source.node(level, index).ok_or(ProofError::MissingNode { level, index })
+    source.node(level, index)?.ok_or(ProofError::MissingNode { level, index })
 }
 
 /// An in-memory tree: a map of nodes that applies [`append`]'s output. For tests and offline
@@ -195,8 +197,8 @@ impl MemoryTree {
 }
 
 impl NodeSource for MemoryTree {
-    fn node(&self, level: u8, index: u64) -> Option<Hash32> {
-        self.nodes.get(&(level, index)).copied()
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash32>, Unreadable> {
+        Ok(self.nodes.get(&(level, index)).copied())
     }
 }
 
