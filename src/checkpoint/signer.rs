@@ -11,7 +11,7 @@
 //! signed or proved until the operator acts. A new checkpoint goes to the files first (the copy
 //! first), then to `meta/checkpoint`, and only then is served.
 
-use super::file::{read, write_atomic};
+use super::file::write_atomic;
 use super::{LogState, SignError, SignedCheckpoint};
 use crate::store::keys::Meta;
 use crate::store::{Batch, Store};
@@ -52,8 +52,7 @@ impl Signer {
         // data folder, then the folder's own) and the one served (the database's at start).
         let mut known = Vec::new();
         for file in &self.files {
-            let text = read(file).map_err(|err| SignError::Io { path: file.clone(), err })?;
-            known.extend(text.map(|t| SignedCheckpoint::open(&t, &self.verifier)).transpose()?);
+            known.extend(super::read_file(file, &self.verifier)?);
         }
         known.extend(self.state.latest().map(|s| (*s).clone()));
         let mut current = false;
