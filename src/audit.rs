@@ -112,7 +112,7 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
     let operator = PublicKey::from_slice("operator key", &meta(Meta::OperatorKey)?)
         .map_err(|e| Fault::new("metadata", e.to_string()))?;
     let replay = Store::open(scratch).map_err(|e| Fault::new("storage", format!("scratch database: {e}")))?;
-    let mut b = crate::store::Batch::new(&replay);
+    let mut b = crate::store::Batch::new();
     for m in [Meta::Origin, Meta::OperatorKey, Meta::LedgerKey] {
         b.meta(m, &meta(m)?);
     }
@@ -129,16 +129,18 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
         let (k, v) = item?;
         let seq = <[u8; 8]>::try_from(&*k).map(u64::from_be_bytes).unwrap_or(u64::MAX);
         if seq != expected {
-            return Err(StoreError::Corrupt {
+            return Err(ReingestError::Store(StoreError::Corrupt {
                 cf: keys::CF_RECORDS,
                 why: format!("{} where record {expected} was expected", describe(keys::CF_RECORDS, &k)),
-            });
+            }));
         }
         expected += 1;
-        <crate::pb::StoredRecord as prost::Message>::decode(&*v)
-            .map_err(|e| StoreError::Corrupt { cf: keys::CF_RECORDS, why: format!("record {seq}: {e}") })
+        let stored = <crate::pb::StoredRecord as prost::Message>::decode(&*v).map_err(|e| {
+            ReingestError::Store(StoreError::Corrupt { cf: keys::CF_RECORDS, why: format!("record {seq}: {e}") })
+        })?;
+        crate::recover::acknowledged(seq, stored, &origin)
     });
-    let replayed = reingest(&replay, &operator, &origin, records).map_err(|e| match e {
+    let replayed = reingest(&replay, &operator, records).map_err(|e| match e {
         ReingestError::Store(s) => Fault::from(s),
         e => Fault::new("record", e.to_string()),
     })?;
@@ -146,10 +148,10 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
     // What the records derive, key by key, against what is stored.
     let mut compared = 0;
     for cf in ALL_CFS {
-        let mut stored = store
-            .entries(cf)
-            .filter(|i| !matches!(i, Ok((k, _)) if cf == keys::CF_META && **k == *Meta::Checkpoint.key()));
-        let mut derived = replay.entries(cf);
+        let mut stored =
+            store.entries(cf).filter(|i| !matches!(i, Ok((k, _)) if cf == keys::CF_META && Meta::is_bookkeeping(k)));
+        let mut derived =
+            replay.entries(cf).filter(|i| !matches!(i, Ok((k, _)) if cf == keys::CF_META && Meta::is_bookkeeping(k)));
         loop {
             let (s, d) = (stored.next().transpose()?, derived.next().transpose()?);
             let fault = |what: String| Err(Fault::new(part_of(cf), what));

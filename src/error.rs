@@ -63,8 +63,8 @@ impl From<StoreError> for LedgerError {
         }
         tracing::error!(error = %e, "storage failed");
         match &e {
-            StoreError::Rocks(r) => {
-                LedgerError::Unavailable(format!("storage failed ({:?}); nothing was changed", r.kind()))
+            StoreError::Engine(e) => {
+                LedgerError::Unavailable(format!("storage failed ({:?}); nothing was changed", e.kind))
             }
             _ => LedgerError::Unavailable("storage failed; nothing was changed".into()),
         }

@@ -9,7 +9,7 @@ use crate::checkpoint::{self, SignError};
 use crate::server::{Ledger, StartError, DB_DIR};
 use crate::store::keys::Meta;
 use crate::store::{Store, StoreError};
-use crate::writer::{reingest, ReingestError};
+use crate::writer::{reingest, Acknowledged, ReingestError};
 use std::path::Path;
 
 /// What a recovery did.
@@ -60,6 +60,19 @@ pub enum RecoverError {
 const END: &str = "recover from another copy, or end this log and start a new one under a new origin \
                    (docs/operations.md, \"Restore and recover\")";
 
+/// A stored record (from a copy of this ledger, or from the database being audited) as the writer
+/// takes it back: through every order-free check again (bytes, hash, signatures), at the place
+/// and time its receipt gives. `seq` is where it was found.
+pub fn acknowledged(seq: u64, stored: crate::pb::StoredRecord, origin: &str) -> Result<Acknowledged, ReingestError> {
+    let order = |why: String| ReingestError::Order { seq, why };
+    let receipt = stored.receipt.ok_or_else(|| order("it has no receipt".into()))?;
+    let time = ebl_core::time::Timestamp::parse("server_time", &receipt.server_time)
+        .map_err(|e| order(format!("its receipt's time: {e}")))?;
+    let rec = stored.record.ok_or_else(|| order("it holds no signed record".into()))?;
+    let rec = crate::api::check::check_record(rec, origin).map_err(|err| ReingestError::Refused { seq, err })?;
+    Ok(Acknowledged { rec, seq: receipt.seq, time })
+}
+
 /// Takes back into `ledger`'s database the records of `from` (a data folder, a backup made by
 /// `ebld backup`, or a database folder) that it lacks, then checks the tree against every
 /// checkpoint the log published. The ledger must not be serving.
@@ -82,12 +95,13 @@ pub fn recover(ledger: &Ledger, from: &Path) -> Result<Recovered, RecoverError> 
         return Err(RecoverError::Diverges { size });
     }
     let records = (size..available).map(|seq| {
-        source.record(seq)?.ok_or_else(|| StoreError::Corrupt {
+        let stored = source.record(seq)?.ok_or_else(|| StoreError::Corrupt {
             cf: crate::store::keys::CF_RECORDS,
             why: format!("source record {seq} is missing"),
-        })
+        })?;
+        acknowledged(seq, stored, ledger.origin())
     });
-    let appended = reingest(&store, ledger.operator(), ledger.origin(), records)?;
+    let appended = reingest(&store, ledger.operator(), records)?;
     let size = store.next_seq()?;
     let mut published = 0;
     for cp in ledger.published() {

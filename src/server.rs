@@ -99,7 +99,7 @@ pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<Public
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     write_secret_key(&key_path, &key)?;
     let public = PublicKey(key.verifying_key().to_bytes());
-    let mut b = Batch::new(&store);
+    let mut b = Batch::new();
     b.meta(Meta::Origin, origin.as_bytes());
     b.meta(Meta::OperatorKey, &operator.0);
     b.meta(Meta::LedgerKey, &public.0);
@@ -122,6 +122,7 @@ pub struct Ledger {
     /// database's, and the copy outside the folder.
     published: Vec<SignedCheckpoint>,
     witnesses: Vec<WitnessTarget>,
+    command_journal: Option<PathBuf>,
     limits: NetLimits,
     reserve: Reserve,
 }
@@ -132,11 +133,17 @@ impl Ledger {
         if !data_dir.join(LEDGER_KEY_FILE).exists() {
             return Err(StartError::Config(format!("{} holds no ledger: run `ebld init` first", data_dir.display())));
         }
-        let store = Store::open(&data_dir.join(DB_DIR))?;
+        Self::open_on(data_dir, operator, Store::open(&data_dir.join(DB_DIR))?)
+    }
+
+    /// Opens the ledger whose key, checkpoint file and database are in `data_dir`, reading and
+    /// writing the database through `store` (the same database over another engine, e.g. one
+    /// that injects failures in tests).
+    pub fn open_on(data_dir: &Path, operator: Option<PublicKey>, store: Store) -> Result<Self, StartError> {
         store.check_schema().map_err(|e| StartError::Config(format!("{}: {e}", data_dir.display())))?;
         if store.schema_version()?.is_none() {
             // Version 1 from before versions were recorded: mark it, nothing else changes.
-            let mut b = Batch::new(&store);
+            let mut b = Batch::new();
             b.meta(Meta::SchemaVersion, &crate::store::SCHEMA_VERSION.to_be_bytes());
             store.commit(b)?;
         }
@@ -192,6 +199,7 @@ impl Ledger {
             checkpoint_copy: None,
             published,
             witnesses: Vec::new(),
+            command_journal: None,
             limits: NetLimits::default(),
             reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
         })
@@ -232,6 +240,14 @@ impl Ledger {
     /// The ledger's own secret key.
     pub fn signing_key(&self) -> &SigningKey {
         &self.signing_key
+    }
+
+    /// Appends every command the writer commits to `path`, framed as `ebld apply-commands`
+    /// reads them (a developer's record of exactly what was applied, in order; not synced, and
+    /// not a backup).
+    pub fn with_command_journal(mut self, path: PathBuf) -> Self {
+        self.command_journal = Some(path);
+        self
     }
 
     /// The database (tests compare its digest before and after a refusal).
@@ -313,7 +329,11 @@ impl Ledger {
             tracing::warn!("a witness has not answered; starting without its word");
         }
         let hold = WriteHold::new(self.reserve.clone(), log.clone());
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, hold.clone())?;
+        let journal = match &self.command_journal {
+            Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io(path))?),
+            None => None,
+        };
+        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, hold.clone(), journal)?;
         let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
         let signer_task = signer::spawn(
             signer::Signer {

@@ -92,7 +92,7 @@ async fn a_database_of_another_format_version_is_refused_with_a_clear_error() {
     {
         let store = Store::open(&data.path().join("db")).unwrap();
         assert_eq!(store.schema_version().unwrap(), Some(ebl_ledger::store::SCHEMA_VERSION));
-        let mut b = ebl_ledger::store::Batch::new(&store);
+        let mut b = ebl_ledger::store::Batch::new();
         b.meta(Meta::SchemaVersion, &2u32.to_be_bytes());
         store.commit(b).unwrap();
     }

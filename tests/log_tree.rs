@@ -18,7 +18,7 @@ const MAX: u64 = 300;
 fn commit_leaves(store: &Store, leaves: &[Hash32]) {
     let size = store.next_seq().unwrap();
     let appended = store.tree_append(size, leaves).unwrap();
-    let mut b = Batch::new(store);
+    let mut b = Batch::new();
     b.tree_nodes(&appended.nodes);
     b.meta(Meta::NextSeq, &appended.size.to_be_bytes());
     store.commit(b).unwrap();

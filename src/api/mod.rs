@@ -16,7 +16,7 @@ use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
 use crate::store::Store;
 use crate::wire::{decode_canonical, views::bill_view};
-use crate::writer::WriterHandle;
+use crate::writer::{Answer, WriterHandle};
 use auth::{authenticate, Reader};
 pub use check::check_record;
 use ebl_core::apply::Checked;
@@ -118,6 +118,25 @@ impl LedgerService {
     }
 }
 
+/// The receipt for the writer's answer: a new one, or the original receipt of a record accepted
+/// before, marked `duplicate` (read from the store, where it is by the time the writer answers).
+async fn receipt(shared: &Arc<Shared>, answer: Answer) -> Result<pb::Receipt, LedgerError> {
+    match answer {
+        Answer::Accepted(info) => Ok(info.to_pb(false)),
+        Answer::Duplicate(seq) => {
+            let shared = shared.clone();
+            blocking(move || {
+                let stored = shared.store.record(seq)?;
+                let receipt = stored.and_then(|s| s.receipt).ok_or_else(|| {
+                    LedgerError::Internal(format!("record {seq} indexed but missing or without receipt"))
+                })?;
+                Ok(pb::Receipt { duplicate: true, ..receipt })
+            })
+            .await
+        }
+    }
+}
+
 /// Audits an online backup taken now against the latest checkpoint signed before it (blocking).
 fn audit_online(s: &Shared) -> Result<pb::AuditReport, LedgerError> {
     let published: Vec<_> = s.log.latest().iter().map(|c| (**c).clone()).collect();
@@ -210,7 +229,8 @@ impl Ledger for LedgerService {
         })
         .await?;
         let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1).map_err(LedgerError::from)?;
-        Ok(Response::new(self.shared.writer.submit(checked).await?))
+        let answer = self.shared.writer.submit(checked).await?;
+        Ok(Response::new(receipt(&self.shared, answer).await?))
     }
 
     async fn submit_batch(
@@ -245,17 +265,21 @@ impl Ledger for LedgerService {
                 *c = Err(e.clone().into());
             }
         }
-        let results = self.shared.writer.submit_all(checked).await;
+        let answers = self.shared.writer.submit_all(checked).await;
         drop(passes);
-        let results = results
-            .into_iter()
-            .map(|r| pb::SubmitResult {
+        let mut results = Vec::with_capacity(answers.len());
+        for a in answers {
+            let r = match a {
+                Ok(a) => receipt(&self.shared, a).await,
+                Err(e) => Err(e),
+            };
+            results.push(pb::SubmitResult {
                 outcome: Some(match r {
                     Ok(receipt) => pb::submit_result::Outcome::Receipt(receipt),
                     Err(e) => pb::submit_result::Outcome::Error(status::to_submit_error(&e)),
                 }),
-            })
-            .collect();
+            });
+        }
         Ok(Response::new(pb::SubmitBatchResponse { results }))
     }
 

@@ -67,7 +67,7 @@ impl Signer {
         for file in &self.files {
             write_atomic(file, &note).map_err(|err| SignError::Io { path: file.clone(), err })?;
         }
-        let mut b = Batch::new(&self.store);
+        let mut b = Batch::new();
         b.meta(Meta::Checkpoint, note.as_bytes());
         self.store.commit(b)?;
         let signed = Arc::new(SignedCheckpoint { note, checkpoint });

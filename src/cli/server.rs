@@ -54,6 +54,10 @@ pub struct Args {
     /// must extend it, or the log halts (no writes, no proofs) instead of forking.
     #[arg(long, env = "EBL_CHECKPOINT_COPY", global = true)]
     pub checkpoint_copy: Option<PathBuf>,
+    /// Append every command the writer commits to this file, as `ebld apply-commands` reads
+    /// them: a developer's record of exactly what was applied (not synced, not a backup).
+    #[arg(long, env = "EBL_COMMAND_JOURNAL")]
+    pub command_journal: Option<PathBuf>,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -93,6 +97,19 @@ pub enum Command {
         /// A backup (or another data folder) to audit instead of the data folder.
         #[arg(long)]
         folder: Option<PathBuf>,
+    },
+    /// Apply a file of commands (the byte format of docs/architecture.md, "Commands") to a
+    /// stopped ledger, as its writer would: each command's records checked again, applied and
+    /// committed. Prints one JSON line per command with each record's answer, then one with the
+    /// tree's size, its leaf hashes and the ledger's logical digest. For developers: replaying
+    /// the commands of one ledger into another shows that both reach the same ledger.
+    ApplyCommands {
+        /// The file of commands.
+        file: PathBuf,
+        /// Apply them to a copy of the database in memory instead (the data folder is only
+        /// read): the same commands over the other storage engine.
+        #[arg(long)]
+        in_memory: bool,
     },
     /// End a halt after a restore: take back the acknowledged records the database lacks from
     /// another copy of it (a newer backup, a kept-aside database, the old machine's data folder),
@@ -176,6 +193,31 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Command::ApplyCommands { file, in_memory } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let lines = if in_memory {
+                let db = args.data_dir.join(crate::server::DB_DIR);
+                let store = crate::store::Store::open_read_only(&db)?.memory_copy()?;
+                store.check_schema()?;
+                let meta = |m| -> Result<Vec<u8>, String> {
+                    let v = store.meta(m).map_err(|e| e.to_string())?;
+                    v.ok_or_else(|| format!("{}: not a ledger's database", db.display()))
+                };
+                let origin = String::from_utf8(meta(crate::store::keys::Meta::Origin)?)?;
+                let operator = ebl_core::sig::PublicKey::from_slice(
+                    "operator key",
+                    &meta(crate::store::keys::Meta::OperatorKey)?,
+                )?;
+                crate::writer::apply_file(&store, &operator, &origin, &bytes)?
+            } else {
+                let ledger = open_stopped(&args.data_dir, operator, args.checkpoint_copy)?;
+                crate::writer::apply_file(&ledger.store(), ledger.operator(), ledger.origin(), &bytes)?
+            };
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Serve => {
             let witnesses = args
                 .witnesses
@@ -196,6 +238,9 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let mut ledger = Ledger::open(&args.data_dir, operator)?;
             if let Some(copy) = args.checkpoint_copy {
                 ledger = ledger.with_checkpoint_copy(copy)?;
+            }
+            if let Some(journal) = args.command_journal {
+                ledger = ledger.with_command_journal(journal);
             }
             let ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;

@@ -1,31 +1,27 @@
 //! One commit's writes: records, their chain and hash entries, the effects of apply, indexes,
-//! the log's tree nodes and metadata, gathered in one RocksDB write batch.
+//! the log's tree nodes and metadata, gathered in one atomic write of the engine.
 
+use super::engine::Op;
 use super::keys::*;
-use super::Store;
-use crate::pb;
-use ebl_core::apply::Effect;
-use ebl_core::hash::Hash32;
-use ebl_core::ids::ChainId;
+use crate::wire::views::ReceiptInfo;
+use ebl_core::apply::{Checked, Effect};
 use ebl_core::log::Node;
 use prost::Message;
-use rocksdb::WriteBatch;
 
 /// A write batch under construction for one commit.
-pub struct Batch<'a> {
-    store: &'a Store,
-    wb: WriteBatch,
+#[derive(Debug, Default)]
+pub struct Batch {
+    ops: Vec<Op>,
 }
 
-impl<'a> Batch<'a> {
-    /// An empty batch for `store`.
-    pub fn new(store: &'a Store) -> Self {
-        Batch { store, wb: WriteBatch::default() }
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Batch::default()
     }
 
     fn put(&mut self, cf: &'static str, k: &[u8], v: &[u8]) {
-        let handle = self.store.db().cf_handle(cf).expect("every column family is created at open");
-        self.wb.put_cf(handle, k, v);
+        self.ops.push(Op::Put { cf, key: k.to_vec(), value: v.to_vec() });
     }
 
     fn put_json<T: serde::Serialize>(&mut self, cf: &'static str, k: &[u8], v: &T) {
@@ -33,10 +29,12 @@ impl<'a> Batch<'a> {
     }
 
     /// An accepted record: its bytes and receipt, its hash, its place in its chain.
-    pub fn record(&mut self, stored: &pb::StoredRecord, hash: &Hash32, chain: &ChainId, position: u64, seq: u64) {
+    pub fn record(&mut self, rec: &Checked, receipt: &ReceiptInfo) {
+        let stored = crate::wire::entry::stored_record(rec, receipt);
+        let seq = receipt.seq;
         self.put(CF_RECORDS, &seq_key(seq), &stored.encode_to_vec());
-        self.put(CF_BY_HASH, &hash.0, &seq.to_be_bytes());
-        self.put(CF_CHAINS, &chain_key(chain, position), &seq.to_be_bytes());
+        self.put(CF_BY_HASH, &rec.hash.0, &seq.to_be_bytes());
+        self.put(CF_CHAINS, &chain_key(&rec.payload.chain, rec.payload.position), &seq.to_be_bytes());
     }
 
     /// A state change from apply, with the indexes it implies.
@@ -96,10 +94,10 @@ impl<'a> Batch<'a> {
 
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
-        self.wb.is_empty()
+        self.ops.is_empty()
     }
 
-    pub(super) fn into_inner(self) -> WriteBatch {
-        self.wb
+    pub(super) fn into_ops(self) -> Vec<Op> {
+        self.ops
     }
 }

@@ -65,6 +65,10 @@ pub enum Meta {
     Checkpoint,
     /// The on-disk format's version (u32 BE), see [`super::SCHEMA_VERSION`].
     SchemaVersion,
+    /// The index (u64 BE) of the last command applied (`crate::writer::command`): where a
+    /// replicated log's state machine stands. A command whose records were all refused still
+    /// moves it, so it is not part of what the records make.
+    LastCommand,
 }
 
 impl Meta {
@@ -79,7 +83,15 @@ impl Meta {
             Meta::RegistryHead => b"registry_head",
             Meta::Checkpoint => b"checkpoint",
             Meta::SchemaVersion => b"schema_version",
+            Meta::LastCommand => b"last_command",
         }
+    }
+
+    /// Whether this key is the ledger's bookkeeping rather than its content: the checkpoint
+    /// (the signer rewrites it beside the write path, and it is derived from the tree) and the
+    /// last command applied. Refusals change nothing else; the records alone do not make these.
+    pub fn is_bookkeeping(key: &[u8]) -> bool {
+        key == Meta::Checkpoint.key() || key == Meta::LastCommand.key()
     }
 }
 

@@ -1,9 +1,12 @@
-//! RocksDB storage: opening, typed reads, the log's tree (`tree`), the ledger digest, and one
-//! synced write batch per commit. Owns the column families (see [`keys`]); knows nothing of gRPC
+//! The typed store: the ledger's keys, encodings and indexes (see [`keys`]), typed reads, the
+//! log's tree (`tree`), the digests, and one write batch per commit, over a key-value
+//! [`engine`] (RocksDB for the ledger, memory for tests and simulations). Knows nothing of gRPC
 //! or title rules.
 //! Every call here blocks: async callers run them on the blocking pool.
 
 pub mod batch;
+mod digest;
+pub mod engine;
 pub mod keys;
 pub mod overlay;
 pub mod space;
@@ -18,10 +21,9 @@ use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
+use engine::{Engine, EngineError};
 use keys::*;
 use prost::Message;
-use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,9 +32,9 @@ pub use batch::Batch;
 /// Storage failures. None of these is a client's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// RocksDB refused (disk full, I/O error, lock held...).
-    #[error("rocksdb: {0}")]
-    Rocks(#[from] rocksdb::Error),
+    /// The engine failed (disk full, I/O error, lock held, a damaged block...).
+    #[error("{0}")]
+    Engine(#[from] EngineError),
     /// A stored value does not decode: the database is damaged or from another version.
     #[error("corrupt value in {cf}: {why}")]
     Corrupt {
@@ -51,7 +53,7 @@ impl StoreError {
     /// not decode), as opposed to unable to answer for now.
     pub fn is_damage(&self) -> bool {
         match self {
-            StoreError::Rocks(r) => r.kind() == rocksdb::ErrorKind::Corruption,
+            StoreError::Engine(e) => e.kind == engine::ErrorKind::Corruption,
             StoreError::Corrupt { .. } => true,
             StoreError::Unreadable(u) => u.damaged,
         }
@@ -73,8 +75,7 @@ impl From<StoreError> for ebl_core::Unreadable {
 /// version is refused at start with a clear error, never read.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// A stored key and its value.
-pub type Entry = (Box<[u8]>, Box<[u8]>);
+pub use engine::Entry;
 
 /// The smallest key greater than every key that starts with `prefix` (no prefix here is all
 /// 0xff bytes).
@@ -91,7 +92,7 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 
 /// The ledger's database.
 pub struct Store {
-    db: DB,
+    engine: Box<dyn Engine>,
     reads: AtomicU64,
     decodes: AtomicU64,
 }
@@ -108,39 +109,50 @@ pub struct ReadCounts {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` with every column family.
+    /// Opens (creating if needed) the RocksDB database at `path` with every column family.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut opts = Options::default();
-        opts.create_if_missing(true);
-        opts.create_missing_column_families(true);
         // Bounded, so that client connections can never take the store's descriptors.
-        opts.set_max_open_files(crate::net::fds::ROCKSDB_MAX_OPEN_FILES);
-        let cfs = ALL_CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
-        Ok(Store {
-            db: DB::open_cf_descriptors(&opts, path, cfs)?,
-            reads: AtomicU64::new(0),
-            decodes: AtomicU64::new(0),
-        })
+        let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
+        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open(path, &ALL_CFS, max)?)))
     }
 
-    /// Opens the database at `path` to read only (a backup, a copy, or one being audited): it
-    /// must exist, and nothing in its folder is changed.
+    /// Opens the RocksDB database at `path` to read only (a backup, a copy, or one being
+    /// audited): it must exist, and nothing in its folder is changed.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        let mut opts = Options::default();
-        opts.set_max_open_files(crate::net::fds::ROCKSDB_MAX_OPEN_FILES);
-        Ok(Store {
-            db: DB::open_cf_for_read_only(&opts, path, ALL_CFS, false)?,
-            reads: AtomicU64::new(0),
-            decodes: AtomicU64::new(0),
-        })
+        let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
+        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open_read_only(path, &ALL_CFS, max)?)))
+    }
+
+    /// An empty store in memory (nothing durable: tests and simulations).
+    pub fn memory() -> Self {
+        Store::on(Box::new(engine::memory::MemoryEngine::new(&ALL_CFS)))
+    }
+
+    /// The store over `engine`, which must have every column family of [`ALL_CFS`].
+    pub fn on(engine: Box<dyn Engine>) -> Self {
+        Store { engine, reads: AtomicU64::new(0), decodes: AtomicU64::new(0) }
+    }
+
+    /// A copy of the whole database in memory, as of now.
+    pub fn memory_copy(&self) -> Result<Store, StoreError> {
+        let copy = Store::memory();
+        let snapshot = self.engine.snapshot()?;
+        for cf in ALL_CFS {
+            let mut ops = Vec::new();
+            for item in snapshot.scan(cf, b"", None) {
+                let (key, value) = item?;
+                ops.push(engine::Op::Put { cf, key: key.into_vec(), value: value.into_vec() });
+            }
+            copy.engine.write(ops, false)?;
+        }
+        Ok(copy)
     }
 
     /// Writes a consistent copy of the whole database, as of now, to `to` (a folder that must not
     /// exist yet; files are hard-linked where `to` is on the same file system). The database may
     /// be written meanwhile: the copy holds every batch committed before it, whole, and none after.
     pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
-        rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(to)?;
-        Ok(())
+        Ok(self.engine.backup(to)?)
     }
 
     /// The reads and decodes done so far.
@@ -156,17 +168,19 @@ impl Store {
         self.decodes.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn db(&self) -> &DB {
-        &self.db
-    }
-
-    fn cf(&self, name: &'static str) -> &rocksdb::ColumnFamily {
-        self.db.cf_handle(name).expect("every column family is created at open")
-    }
-
     fn get(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.count_read();
-        Ok(self.db.get_cf(self.cf(cf), key)?)
+        Ok(self.engine.get(cf, key)?)
+    }
+
+    /// The entries of `cf` from `from` on, before `until` if given, in key order.
+    fn scan<'a>(
+        &'a self,
+        cf: &'static str,
+        from: &[u8],
+        until: Option<&[u8]>,
+    ) -> impl Iterator<Item = Result<Entry, StoreError>> + 'a {
+        self.engine.scan(cf, from, until).map(|item| Ok(item?))
     }
 
     fn get_json<T: serde::de::DeserializeOwned>(&self, cf: &'static str, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -186,6 +200,11 @@ impl Store {
     /// The next global sequence number (the log's size).
     pub fn next_seq(&self) -> Result<u64, StoreError> {
         Ok(self.meta(Meta::NextSeq)?.and_then(|v| be_u64(&v)).unwrap_or(0))
+    }
+
+    /// The index of the last command applied (0: none yet).
+    pub fn last_command(&self) -> Result<u64, StoreError> {
+        Ok(self.meta(Meta::LastCommand)?.and_then(|v| be_u64(&v)).unwrap_or(0))
     }
 
     /// The last server time stamped.
@@ -263,32 +282,28 @@ impl Store {
         };
         // The bound stops the scan at the prefix's end without reading the key after it, whose
         // presence would otherwise tell in the read counts.
-        let mut opts = rocksdb::ReadOptions::default();
-        opts.set_iterate_upper_bound(prefix_end(&prefix));
-        self.db
-            .iterator_cf_opt(self.cf(CF_INDEX), opts, IteratorMode::From(&start, Direction::Forward))
-            .inspect(|_| self.count_read())
-            .map_while(move |item| match item {
-                Err(e) => Some(Err(e.into())),
+        self.scan(CF_INDEX, &start, Some(&prefix_end(&prefix))).inspect(|_| self.count_read()).map_while(move |item| {
+            match item {
+                Err(e) => Some(Err(e)),
                 Ok((k, _)) if !k.starts_with(&prefix) => None,
                 Ok((k, _)) => Some(
                     Hash32::from_slice(&k[prefix.len()..])
                         .map(BillId)
                         .ok_or(StoreError::Corrupt { cf: CF_INDEX, why: "index key does not end in a bill id".into() }),
                 ),
-            })
+            }
+        })
     }
 
     /// Whether `bill` is indexed under `key`.
     pub fn is_indexed(&self, key: IndexKey, bill: &BillId) -> Result<bool, StoreError> {
-        self.count_read();
-        Ok(self.db.get_pinned_cf(self.cf(CF_INDEX), key.entry(bill))?.is_some())
+        Ok(self.get(CF_INDEX, &key.entry(bill))?.is_some())
     }
 
     /// The parties that have a delegation in force to `agent` (whose bills it may see).
     pub fn principals_of(&self, agent: &PartyId) -> Result<Vec<PartyId>, StoreError> {
         let mut out = Vec::new();
-        for item in self.db.iterator_cf(self.cf(CF_DELEGATIONS), IteratorMode::Start) {
+        for item in self.scan(CF_DELEGATIONS, b"", None) {
             self.count_read();
             let (k, v) = item?;
             let Some(sep) = k.iter().position(|b| *b == 0) else { continue };
@@ -312,11 +327,8 @@ impl Store {
         let prefix = chain_prefix(chain);
         let start = chain_key(chain, from);
         let mut out = Vec::new();
-        for item in self.db.iterator_cf(self.cf(CF_CHAINS), IteratorMode::From(&start, Direction::Forward)) {
-            let (k, v) = item?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
+        for item in self.scan(CF_CHAINS, &start, Some(&prefix_end(&prefix))) {
+            let (_, v) = item?;
             out.push(be_u64(&v).ok_or(StoreError::Corrupt { cf: CF_CHAINS, why: "value is not a u64".into() })?);
         }
         Ok(out)
@@ -350,45 +362,24 @@ impl Store {
 
     /// Every key and value of column family `name`, in key order (what an audit compares).
     pub fn entries(&self, name: &'static str) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
-        self.db.iterator_cf(self.cf(name), IteratorMode::Start).map(|item| Ok(item?))
+        self.scan(name, b"", None)
     }
 
     /// Writes every column family's memtable to its files, so that the next open replays no
     /// log (done at a graceful stop).
     pub fn flush(&self) -> Result<(), StoreError> {
-        for name in ALL_CFS {
-            self.db.flush_cf(self.cf(name))?;
-        }
-        Ok(())
-    }
-
-    /// SHA-256 over every key and value of every column family, in order: equal digests mean
-    /// the ledger is byte-for-byte unchanged (tests assert refusals change nothing with it).
-    /// `meta/checkpoint` is left out: the checkpoint signer rewrites it beside the write path,
-    /// at times of its own, and it is derived from the tree, which the digest covers.
-    pub fn digest(&self) -> Result<Hash32, StoreError> {
-        let mut h = Sha256::new();
-        for name in ALL_CFS {
-            h.update(name.as_bytes());
-            for item in self.db.iterator_cf(self.cf(name), IteratorMode::Start) {
-                let (k, v) = item?;
-                if name == CF_META && *k == *Meta::Checkpoint.key() {
-                    continue;
-                }
-                h.update((k.len() as u64).to_be_bytes());
-                h.update(&k);
-                h.update((v.len() as u64).to_be_bytes());
-                h.update(&v);
-            }
-        }
-        Ok(Hash32(h.finalize().into()))
+        Ok(self.engine.flush()?)
     }
 
     /// Writes a batch durably (WAL synced before this returns).
     pub fn commit(&self, batch: Batch) -> Result<(), StoreError> {
-        let mut wo = rocksdb::WriteOptions::default();
-        wo.set_sync(true);
-        self.db.write_opt(batch.into_inner(), &wo)?;
-        Ok(())
+        self.commit_with(batch, true)
+    }
+
+    /// Writes a batch whole; with `sync`, durably before this returns. Without, it is durable
+    /// with the next synced commit (the log is written in order), or lost whole with a crash
+    /// before it: only for batches whose loss acknowledges nothing.
+    pub fn commit_with(&self, batch: Batch, sync: bool) -> Result<(), StoreError> {
+        Ok(self.engine.write(batch.into_ops(), sync)?)
     }
 }

@@ -10,7 +10,6 @@ use super::keys::{tree_key, CF_TREE};
 use super::{Store, StoreError};
 use ebl_core::hash::Hash32;
 use ebl_core::log::{self, NodeSource, ProofError};
-use rocksdb::{Direction, IteratorMode};
 
 /// The store as a node source: a read failure comes back as the core's `Unreadable`, and
 /// through the proof functions as [`StoreError::Unreadable`], never as a missing node.
@@ -56,9 +55,10 @@ impl Store {
     pub fn leaf_hashes(&self, start: u64, count: u64) -> Result<Vec<Hash32>, StoreError> {
         let mut out = Vec::new();
         let from = tree_key(0, start);
-        for item in self.db().iterator_cf(self.cf(CF_TREE), IteratorMode::From(&from, Direction::Forward)) {
+        // Level 0 (the leaves) ends where level 1 begins.
+        for item in self.scan(CF_TREE, &from, Some(&[1])) {
             let (k, v) = item?;
-            if out.len() as u64 >= count || k.first() != Some(&0) {
+            if out.len() as u64 >= count {
                 break;
             }
             let expected = tree_key(0, start + out.len() as u64);

@@ -3,6 +3,8 @@
 //! records; readers and tests recompute entries from stored records with it.
 
 use crate::pb;
+use crate::wire::views::ReceiptInfo;
+use ebl_core::apply::Checked;
 use ebl_core::hash::Hash32;
 use ebl_core::log::LogEntry;
 use ebl_core::record::record_hash;
@@ -18,6 +20,25 @@ pub fn encoded_signatures(signatures: &[pb::Signature]) -> Vec<u8> {
 /// The entry of a record with hash `hash` and `signatures`, placed at `seq` at `time`.
 pub fn log_entry(hash: Hash32, signatures: &[pb::Signature], seq: u64, time: Timestamp) -> LogEntry {
     LogEntry::new(hash, &encoded_signatures(signatures), seq, time)
+}
+
+/// The record's signatures as stored: each as the canonical protobuf `Signature` it arrived as
+/// (the edge refuses any other encoding, so re-encoding gives back the bytes received).
+fn stored_signatures(rec: &Checked) -> Vec<pb::Signature> {
+    rec.signatures.iter().map(crate::wire::payload::encode_signature).collect()
+}
+
+/// The entry of a checked record placed at `seq` at `time`.
+pub fn checked_entry(rec: &Checked, seq: u64, time: Timestamp) -> LogEntry {
+    log_entry(rec.hash, &stored_signatures(rec), seq, time)
+}
+
+/// The stored form of an accepted record: its payload bytes and signatures, and its receipt.
+pub fn stored_record(rec: &Checked, receipt: &ReceiptInfo) -> pb::StoredRecord {
+    pb::StoredRecord {
+        record: Some(pb::SignedRecord { payload: rec.bytes.clone(), signatures: stored_signatures(rec) }),
+        receipt: Some(receipt.to_pb(false)),
+    }
 }
 
 /// The entry of a stored record, recomputed from its payload bytes (rehashed), its signatures and

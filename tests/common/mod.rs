@@ -82,6 +82,32 @@ impl TestLedger {
         l
     }
 
+    /// A fresh ledger that appends every command it commits to `journal`, and a copy of its data
+    /// folder from before its first command (stopped: for replaying the journal into).
+    pub async fn start_journaled(journal: PathBuf) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
+        init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
+        let fresh = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), fresh.path());
+        let ledger = Ledger::open(dir.path(), None).unwrap().with_command_journal(journal);
+        (Self::serve(ledger, dir, operator, HashMap::new(), Vec::new(), None, None).await, fresh)
+    }
+
+    /// A fresh ledger whose database fails on demand (RocksDB inside a fault-injecting engine):
+    /// flip the returned switches to make its reads or writes fail.
+    pub async fn start_faulty() -> (Self, Arc<ebl_ledger::store::engine::faulty::Faults>) {
+        use ebl_ledger::store::engine::{faulty::FaultyEngine, rocks::RocksEngine};
+        let dir = tempfile::tempdir().unwrap();
+        let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
+        init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
+        let db = dir.path().join(ebl_ledger::server::DB_DIR);
+        let rocks = RocksEngine::open(&db, &ebl_ledger::store::keys::ALL_CFS, 64).unwrap();
+        let (engine, faults) = FaultyEngine::new(Box::new(rocks));
+        let ledger = Ledger::open_on(dir.path(), None, Store::on(Box::new(engine))).unwrap();
+        (Self::serve(ledger, dir, operator, HashMap::new(), Vec::new(), None, None).await, faults)
+    }
+
     async fn open(
         dir: tempfile::TempDir,
         operator: Identity,

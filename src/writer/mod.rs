@@ -1,0 +1,260 @@
+//! The single writer, in three stages. Records arrive already decoded and signature-checked (in
+//! parallel, by the handlers); the writer thread takes them in arrival order and
+//! - **sequences** them: the only place that decides order and time. Each group of waiting
+//!   records (at most [`MAX_GROUP`], at most [`command::MAX_COMMAND_BYTES`] encoded) becomes one
+//!   [`Command`] stamped with the wall clock's time and the next command index;
+//! - **applies** the command ([`apply::apply_command`]): a deterministic function of the stored
+//!   state and the command that answers every record (duplicates with their original place) and
+//!   gathers the group's writes, the log's tree nodes and the command's index in one batch;
+//! - **commits** the batch, synced before any record of it is acknowledged, then publishes the
+//!   new (synced) tree size on a watch channel for the checkpoint signer, which it never waits
+//!   for.
+//!
+//! While the disk is under its reserve, every group is refused whole (UNAVAILABLE
+//! `DISK_RESERVE`) and nothing is written; once the log has halted, every group is refused
+//! (FAILED_PRECONDITION, see [`crate::hold`]). The writer holds no protobuf types.
+
+pub mod apply;
+pub mod command;
+mod reingest;
+
+pub use apply::{apply_command, Answer, Applied, NotApplied};
+pub use command::Command;
+pub use reingest::{reingest, Acknowledged, ReingestError};
+
+use crate::error::LedgerError;
+use crate::hold::WriteHold;
+use crate::store::Store;
+use ebl_core::apply::Checked;
+use ebl_core::sig::PublicKey;
+use ebl_core::time::Timestamp;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Most records committed in one write batch.
+pub const MAX_GROUP: usize = 512;
+
+type Reply = oneshot::Sender<Result<Answer, LedgerError>>;
+
+struct Job {
+    rec: Checked,
+    reply: Reply,
+}
+
+/// A cheap handle to submit checked records to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+    committed: watch::Receiver<u64>,
+}
+
+impl WriterHandle {
+    /// The tree size after the writer's last synced commit (the log's synced size), updated after
+    /// every commit that added records. Holding it does not keep the writer running.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
+    /// Queues a record and waits for its receipt (marked `duplicate` if it was already accepted).
+    pub async fn submit(&self, rec: Checked) -> Result<Answer, LedgerError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { rec, reply })
+            .await
+            .map_err(|_| LedgerError::Unavailable("the writer has stopped".into()))?;
+        rx.await.map_err(|_| LedgerError::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// Queues several records in this order (records refused before the writer keep their
+    /// error and their place), then waits for every answer.
+    pub async fn submit_all(&self, recs: Vec<Result<Checked, LedgerError>>) -> Vec<Result<Answer, LedgerError>> {
+        let mut waiting = Vec::with_capacity(recs.len());
+        for r in recs {
+            waiting.push(match r {
+                Ok(rec) => {
+                    let (reply, rx) = oneshot::channel();
+                    match self.tx.send(Job { rec, reply }).await {
+                        Ok(()) => Ok(rx),
+                        Err(_) => Err(LedgerError::Unavailable("the writer has stopped".into())),
+                    }
+                }
+                Err(e) => Err(e),
+            });
+        }
+        let mut out = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            out.push(match w {
+                Ok(rx) => rx
+                    .await
+                    .unwrap_or_else(|_| Err(LedgerError::Unavailable("the writer stopped before answering".into()))),
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+}
+
+/// Starts the writer thread. It ends when every handle is dropped, after its last commit. Each
+/// command committed is appended to `journal`, if given (see [`command::frame`]).
+pub fn spawn(
+    store: Arc<Store>,
+    operator: PublicKey,
+    hold: WriteHold,
+    mut journal: Option<std::fs::File>,
+) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
+    let (tx, rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
+    // What is in the database at start was recovered from disk, so it is synced.
+    let (size_tx, committed) = watch::channel(store.next_seq()?);
+    let mut index = store.last_command()?;
+    let thread = std::thread::Builder::new()
+        .name("ebl-writer".into())
+        .spawn(move || {
+            let mut sequencer = Sequencer { rx, carried: None };
+            while let Some(jobs) = sequencer.next_group() {
+                if let Err(e) = hold.check() {
+                    // Under the disk reserve nothing is written, so that RocksDB never runs out
+                    // of space itself; the next group looks again. A halted log writes nothing.
+                    for j in jobs {
+                        let _ = j.reply.send(Err(e.clone()));
+                    }
+                    continue;
+                }
+                let (replies, records): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.reply, j.rec)).unzip();
+                let cmd = Command { time: Timestamp::now(), records };
+                let done = commit_command(&store, &operator, index + 1, &cmd);
+                if done.committed {
+                    index += 1;
+                    if let Some(file) = &mut journal {
+                        use std::io::Write;
+                        if let Err(e) = file.write_all(&command::frame(index, &cmd.encode())) {
+                            tracing::error!(error = %e, "command journal not written; it is closed");
+                            journal = None;
+                        }
+                    }
+                }
+                for (reply, answer) in replies.into_iter().zip(done.answers) {
+                    let _ = reply.send(answer);
+                }
+                if let Some(size) = done.grown {
+                    size_tx.send_replace(size);
+                }
+            }
+        })
+        .expect("spawn writer thread");
+    Ok((WriterHandle { tx, committed }, thread))
+}
+
+/// Sequencing's intake: groups the records waiting, in arrival order, within the bounds of one
+/// command; a record that would overflow a command waits for the next.
+struct Sequencer {
+    rx: mpsc::Receiver<Job>,
+    carried: Option<Job>,
+}
+
+impl Sequencer {
+    /// The next group, waiting for its first record; `None` once every handle is gone.
+    fn next_group(&mut self) -> Option<Vec<Job>> {
+        let first = match self.carried.take() {
+            Some(j) => j,
+            None => self.rx.blocking_recv()?,
+        };
+        let mut bytes = command::record_bytes(&first.rec);
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            let Ok(j) = self.rx.try_recv() else { break };
+            bytes += command::record_bytes(&j.rec);
+            if bytes > command::MAX_COMMAND_BYTES - 64 {
+                self.carried = Some(j);
+                break;
+            }
+            jobs.push(j);
+        }
+        Some(jobs)
+    }
+}
+
+/// A command's end: each record's answer, whether its batch was committed (so that its index is
+/// used), and the new tree size if it added records.
+#[derive(Debug)]
+pub struct Done {
+    /// Each record's answer, in the command's order.
+    pub answers: Vec<Result<Answer, LedgerError>>,
+    /// Whether the command's batch was committed.
+    pub committed: bool,
+    /// The tree's size after it, if it added records.
+    pub grown: Option<u64>,
+}
+
+/// Applies and commits the command at `index` (the one way commands are committed: by the
+/// writer, and by `ebld apply-commands`). If the command cannot be applied or committed, every
+/// record that needed the commit gets the failure and nothing is written.
+pub fn commit_command(store: &Store, operator: &PublicKey, index: u64, cmd: &Command) -> Done {
+    let fail = |e: LedgerError| {
+        tracing::error!(error = %e, index, "command not applied");
+        Done { answers: cmd.records.iter().map(|_| Err(e.clone())).collect(), committed: false, grown: None }
+    };
+    let applied = match apply_command(store, operator, index, cmd) {
+        Ok(a) => a,
+        Err(NotApplied::Store(e)) => return fail(e.into()),
+        Err(e) => return fail(LedgerError::Internal(e.to_string())),
+    };
+    let Applied { answers, batch, size, grew } = applied;
+    let first_new = size - answers.iter().filter(|a| matches!(a, Ok(Answer::Accepted(_)))).count() as u64;
+    let answers: Vec<_> = answers.into_iter().map(|a| a.map_err(LedgerError::from)).collect();
+    match store.commit_with(batch, grew) {
+        Ok(()) => Done { answers, committed: true, grown: grew.then_some(size) },
+        Err(e) => {
+            let e = LedgerError::from(e);
+            tracing::error!(error = %e, index, "command not committed");
+            // Refusals, and duplicates of records committed before, hold whatever the commit did.
+            let answers = answers
+                .into_iter()
+                .map(|a| match a {
+                    Ok(Answer::Duplicate(seq)) if seq < first_new => a,
+                    Err(LedgerError::Rule(_)) => a,
+                    _ => Err(e.clone()),
+                })
+                .collect();
+            Done { answers, committed: false, grown: None }
+        }
+    }
+}
+
+/// Applies and commits every command of a file of commands ([`command::frames`]) to `store`, in
+/// order, as the writer would; returns one JSON line per command (each record's answer) and a
+/// last one with the tree's size, its leaf hashes and the logical digest.
+pub fn apply_file(
+    store: &Store,
+    operator: &PublicKey,
+    origin: &str,
+    file: &[u8],
+) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let mut lines = Vec::new();
+    for (index, bytes) in command::frames(file)? {
+        let cmd = Command::decode(bytes, origin).map_err(|e| format!("command {index}: {e}"))?;
+        let done = commit_command(store, operator, index, &cmd);
+        if !done.committed {
+            let why = done.answers.iter().find_map(|a| a.as_ref().err()).map(ToString::to_string);
+            return Err(format!("command {index} was not committed: {}", why.unwrap_or_default()).into());
+        }
+        let answers: Vec<_> = done.answers.iter().map(answer_json).collect();
+        lines.push(serde_json::json!({ "index": index, "answers": answers }));
+    }
+    let size = store.next_seq()?;
+    let leaves: Vec<_> = store.leaf_hashes(0, size)?.iter().map(|h| h.to_hex()).collect();
+    let digest = store.logical_digest()?.to_hex();
+    lines.push(serde_json::json!({ "size": size, "leaves": leaves, "logical_digest": digest }));
+    Ok(lines)
+}
+
+/// One record's answer as JSON: its receipt, the place of its original, or the refusal's reason.
+pub fn answer_json(a: &Result<Answer, LedgerError>) -> serde_json::Value {
+    match a {
+        Ok(Answer::Accepted(r)) => serde_json::json!({
+            "accepted": { "seq": r.seq, "hash": r.hash.to_hex(), "time": r.time.to_rfc3339() }
+        }),
+        Ok(Answer::Duplicate(seq)) => serde_json::json!({ "duplicate": seq }),
+        Err(LedgerError::Rule(e)) => serde_json::json!({ "refused": e.reason() }),
+        Err(e) => serde_json::json!({ "failed": e.to_string() }),
+    }
+}
