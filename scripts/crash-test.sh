@@ -31,7 +31,7 @@ awk -v r="$ROUND" 'BEGIN { exit !(r >= 0.5 && r <= 60) }' || { echo "--seconds-p
 if [ -z "${EBL_BIN:-}" ]; then
   source scripts/setup.sh
   echo "== building ebld, ebl and the crash test's load (examples/crash)"
-  cargo build --quiet --bins --example crash
+  cargo build --quiet --workspace --bins && cargo build --quiet --example crash
   BIN="$CARGO_TARGET_DIR/debug"
 else
   BIN="$EBL_BIN"

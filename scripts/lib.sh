@@ -4,7 +4,7 @@
 if [ -z "${EBL_BIN:-}" ]; then
   source scripts/setup.sh
   echo "== building ebld and ebl"
-  cargo build --quiet --bins
+  cargo build --quiet --workspace --bins
   BIN="$CARGO_TARGET_DIR/debug"
 else
   BIN="$EBL_BIN"

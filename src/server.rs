@@ -64,19 +64,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
 
 /// Writes a secret key file readable by its owner only.
 pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), StartError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io(path))?;
-    writeln!(f, "{}", hex::encode(key.to_bytes())).map_err(io(path))
+    Ok(crate::cli::keys::write_secret_key(path, key)?)
 }
 
 /// Reads a secret key file written by [`write_secret_key`].
 pub fn read_secret_key(path: &Path) -> Result<SigningKey, StartError> {
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
-    bytes
-        .map(|b| SigningKey::from_bytes(&b))
-        .ok_or_else(|| StartError::Config(format!("{}: not a 32-byte hex secret key", path.display())))
+    Ok(crate::cli::keys::read_secret_key(path)?)
+}
+
+impl From<crate::cli::keys::KeyFileError> for StartError {
+    fn from(e: crate::cli::keys::KeyFileError) -> Self {
+        match e {
+            crate::cli::keys::KeyFileError::Io { path, err } => StartError::Io { path, err },
+            e => StartError::Config(e.to_string()),
+        }
+    }
 }
 
 /// Creates a new ledger in `data_dir`: database, origin, operator key, and the ledger's own key.

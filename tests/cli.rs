@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn ebl(server: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebl")).arg("--server").arg(server).args(args).output().expect("run ebl")
+    Command::new(ebl_bin()).arg("--server").arg(server).args(args).output().expect("run ebl")
 }
 
 fn ok(out: Output) -> String {
@@ -265,7 +265,7 @@ async fn ebld_serves_and_stops_gracefully_on_sigterm_keeping_what_it_acknowledge
 /// the binaries under test; returns its output, after asserting it succeeded. The scripts stop
 /// with FAILED at the first step that does not go as the journey says.
 fn run_script(name: &str) -> String {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebl")).parent().unwrap().to_path_buf();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebld")).parent().unwrap().to_path_buf();
     assert!(bin.join("ebld").exists());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("bash")

@@ -11,7 +11,7 @@ use ebl_ledger::pb::{self, record_payload::Action};
 use std::process::{Command, Output};
 
 fn ebl(server: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebl")).arg("--server").arg(server).args(args).output().expect("run ebl")
+    Command::new(ebl_bin()).arg("--server").arg(server).args(args).output().expect("run ebl")
 }
 
 fn ok(out: Output) -> String {

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 
 fn ebl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ebl"))
+    Command::new(ebl_bin())
 }
 
 /// Starts `ebl witness` on a free port; returns the child and its base URL.

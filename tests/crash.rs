@@ -51,7 +51,7 @@ fn main() -> ExitCode {
 }
 
 fn crash_test_short() {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebl")).parent().unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebld")).parent().unwrap();
     let out = Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crash-test.sh"))
         .arg("--short")

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn monitor(server: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebl"))
+    Command::new(ebl_bin())
         .args(["--server", server, "monitor", "--interval", "0.2"])
         .args(args)
         .output()

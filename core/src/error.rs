@@ -1,6 +1,8 @@
-//! The one error type of the core. Each variant carries its cause; [`RuleError::kind`] says which
-//! of the ledger's status classes (docs/operations.md) it belongs to and [`RuleError::reason`]
-//! gives the machine-readable reason. The gRPC layer maps `kind` to a status code in exactly one place.
+//! The core's errors: [`RuleError`] is the one type of a rule's refusal; [`Unreadable`] is a read
+//! the storage could not answer; [`ApplyError`] is either. Each variant carries its cause;
+//! [`RuleError::kind`] says which of the ledger's status classes (docs/operations.md) it belongs
+//! to and [`RuleError::reason`] gives the machine-readable reason. The gRPC layer maps `kind` to a
+//! status code in exactly one place.
 
 use crate::hash::Hash32;
 

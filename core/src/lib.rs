@@ -24,7 +24,8 @@
 //! - [`memory`]: an in-memory state that records are applied to (offline replays).
 //! - [`statement`]: signed title statements bound to a checkpoint.
 //! - [`visibility`]: who may see a bill, for reads and writes alike.
-//! - [`error`]: the one error type, with status class and machine-readable reason.
+//! - [`error`]: a rule's refusal (with status class and machine-readable reason), a read the
+//!   storage could not answer, and the union of the two that apply returns.
 //! - [`fuzzing`]: the bodies of the fuzz targets, shared by `fuzz/` and the corpus replay test.
 
 pub mod apply;

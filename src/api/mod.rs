@@ -37,8 +37,7 @@ use visible::visible_bill;
 
 /// Largest record payload accepted (bytes): a transport document plus its record.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
-/// Largest gRPC message accepted (bytes); larger ones are refused by the transport.
-pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+pub use crate::wire::MAX_MESSAGE_BYTES;
 /// Most bills one FindBills answer lists.
 pub const MAX_FOUND: usize = 1000;
 /// Most records in one SubmitBatch call.

@@ -6,7 +6,7 @@
 //! node or anything the writer writes (its only database write is `meta/checkpoint`).
 
 pub mod cosigned;
-pub mod file;
+pub use ebl_client::file;
 pub mod push;
 pub mod signer;
 pub mod statement;

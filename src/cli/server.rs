@@ -2,6 +2,7 @@
 //! until SIGINT or SIGTERM.
 
 use super::keys::read_public_key;
+pub use super::{init_tracing, shutdown_signal};
 use crate::checkpoint::push::WitnessTarget;
 use crate::net::NetLimits;
 use crate::server::{init, Ledger};
@@ -119,17 +120,6 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
-}
-
-/// Sets up structured logging (`RUST_LOG` filters, default `info`).
-pub fn init_tracing(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }
 
 /// Runs `ebld` with parsed arguments.
@@ -269,15 +259,4 @@ fn open_stopped(
         Some(c) => ledger.with_checkpoint_copy(c)?,
         None => ledger,
     })
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutdown signal received");
 }

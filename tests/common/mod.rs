@@ -48,6 +48,17 @@ pub struct TestLedger {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The `ebl` binary: ebl-client's, built beside `ebld` (`cargo test --workspace` builds it).
+pub fn ebl_bin() -> PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ebld")).with_file_name("ebl");
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo build -p ebl-client --bin ebl` (cargo test --workspace builds it)",
+        bin.display()
+    );
+    bin
+}
+
 pub fn key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }

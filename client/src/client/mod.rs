@@ -139,8 +139,8 @@ impl Client {
     pub async fn connect(url: String) -> Result<Self, ConnectError> {
         let mut grpc = LedgerClient::connect(url)
             .await?
-            .max_decoding_message_size(crate::api::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(crate::api::MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(crate::wire::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::wire::MAX_MESSAGE_BYTES);
         let info = grpc.get_info(pb::GetInfoRequest {}).await?.into_inner();
         Ok(Client { grpc, info })
     }

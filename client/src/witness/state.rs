@@ -4,7 +4,7 @@
 //! atomically and durably (temporary file, fsync, rename, fsync of the folder) before the
 //! witness answers, so a crash or restart never forgets a size it cosigned.
 
-use crate::checkpoint::file::{read, write_atomic};
+use crate::file::{read, write_atomic};
 use ebl_core::log::witness::Cosigned;
 use ebl_core::log::Checkpoint;
 use sha2::{Digest, Sha256};

@@ -3,11 +3,11 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = ebl_ledger::cli::Cli::parse();
-    match ebl_ledger::cli::run(cli).await {
+    let cli = ebl_client::cli::Cli::parse();
+    match ebl_client::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ebl: {}", ebl_ledger::cli::describe(e.as_ref()));
+            eprintln!("ebl: {}", ebl_client::cli::describe(e.as_ref()));
             std::process::ExitCode::FAILURE
         }
     }

@@ -6,8 +6,8 @@
 //! and exits non-zero; a ledger that cannot be reached is reported and polled again.
 
 use super::output::Out;
-use crate::checkpoint::file::{read, write_atomic};
 use crate::client::Client;
+use crate::file::{read, write_atomic};
 use clap::Args;
 use ebl_core::hash::Hash32;
 use ebl_core::log::{require_witnesses, verify_consistency, Checkpoint, KeyKind, SignedNote, VerifierKey};

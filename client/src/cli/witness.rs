@@ -62,9 +62,9 @@ pub async fn run(args: WitnessArgs, out: &Out) -> CliResult {
     let state_dir = args.state_dir.ok_or_else(|| need("state-dir"))?;
     let logs = args.logs.iter().map(|k| VerifierKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
     let witness = Witness::open(&name, key, logs, &state_dir)?;
-    super::server::init_tracing("text");
+    super::init_tracing("text");
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("ebl witness listening on {} as {}", listener.local_addr()?, witness.verifier_key());
-    crate::witness::serve(listener, witness, super::server::shutdown_signal()).await?;
+    crate::witness::serve(listener, witness, super::shutdown_signal()).await?;
     Ok(())
 }

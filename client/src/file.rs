@@ -1,6 +1,7 @@
-//! The checkpoint file outside the database (`data/checkpoint`): the latest signed checkpoint's
-//! note text, replaced atomically. It outlives a restored database, which is what lets the
-//! signer notice that the tree went back in time instead of signing a fork.
+//! Small text files replaced atomically: the ledger's checkpoint file outside its database
+//! (`data/checkpoint`, the latest signed checkpoint's note text, which outlives a restored
+//! database and so lets the signer notice that the tree went back in time instead of signing a
+//! fork), and the state files of a witness and a monitor.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The edge between bytes and the core: one conversion per message type from protobuf to
-//! checked domain types, refusing anything that is not the one canonical encoding.
-//! Handlers and the writer only ever see the domain types this module returns.
+//! checked domain types, refusing anything that is not the one canonical encoding, and the
+//! conversions of views and receipts back to protobuf.
 
 pub mod custody_view;
 pub mod entry;
@@ -11,6 +11,10 @@ pub mod views;
 
 use ebl_core::RuleError;
 use prost::Message;
+
+/// Largest gRPC message either side sends or accepts (bytes); larger ones are refused by the
+/// transport.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Decodes `bytes` as `M` and refuses them unless re-encoding gives the same bytes (so unknown
 /// fields, repeated fields, non-minimal varints and default values written out are all refused).

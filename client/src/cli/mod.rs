@@ -1,0 +1,297 @@
+//! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
+//! exports, and the log's watchers: `ebl witness` (a C2SP witness) and `ebl monitor`.
+//! Readable output by default, `--json` for scripts.
+
+pub mod bill;
+pub mod bundle;
+pub mod custody;
+pub mod keys;
+pub mod log;
+pub mod monitor;
+pub mod operator;
+pub mod output;
+pub mod route;
+pub mod witness;
+
+use crate::client::{Client, Identity};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Result type of CLI commands.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The eBL ledger command-line client.
+#[derive(Parser, Debug)]
+#[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
+pub struct Cli {
+    /// Ledger server URL.
+    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// Print JSON instead of readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Who acts: a party id and its secret key file.
+#[derive(Args, Debug, Clone)]
+pub struct As {
+    /// The party that signs.
+    #[arg(long = "as", env = "EBL_PARTY")]
+    pub party: String,
+    /// Its secret key file.
+    #[arg(long, env = "EBL_KEY")]
+    pub key: PathBuf,
+}
+
+impl As {
+    /// Loads the identity.
+    pub fn identity(&self) -> Result<Identity, Box<dyn std::error::Error>> {
+        let party = ebl_core::ids::PartyId::parse("--as", &self.party)?;
+        Ok(Identity { party, key: keys::load(&self.key)? })
+    }
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make a key pair: FILE (secret, mode 0600) and FILE.pub.
+    Keygen {
+        /// Secret key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The ledger's public facts (origin, keys, log size).
+    Info,
+    /// Registry records, signed by the operator.
+    #[command(subcommand)]
+    Operator(operator::OperatorCmd),
+    /// Ask the ledger to audit itself (auditors and the operator): every record re-verified and
+    /// replayed, everything stored compared, the tree checked against the latest checkpoint.
+    /// Exits non-zero if it finds a fault.
+    Audit {
+        #[command(flatten)]
+        reader: As,
+    },
+    /// An online backup of the running ledger into a new folder on its machine (database, key,
+    /// latest checkpoint), asked for by the operator. Restore it with `ebld restore`.
+    Backup {
+        /// The operator's secret key file.
+        #[arg(long, env = "EBL_OPERATOR_SECRET")]
+        key: PathBuf,
+        /// The new folder, an absolute path on the ledger's machine.
+        #[arg(long)]
+        to: String,
+    },
+    /// Bill actions and reads.
+    #[command(subcommand)]
+    Bill(bill::BillCmd),
+    /// The goods: departures, arrivals, handoffs, delivery, customs holds, re-routing.
+    #[command(subcommand)]
+    Custody(custody::CustodyCmd),
+    /// Verify who holds title to a bill (the ledger rehashes and replays its chain, and signs a
+    /// title statement bound to its latest checkpoint).
+    Title {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+        /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+        #[arg(long)]
+        bill: String,
+        /// Write the signed title statement (a signed note) to this file, after checking it
+        /// with the ledger's verifier key.
+        #[arg(long)]
+        statement: Option<PathBuf>,
+    },
+    /// Fetch a bill's proof bundle (a self-contained copy for offline checks) into a file.
+    Bundle {
+        /// Reader (a party that may see the bill).
+        #[command(flatten)]
+        reader: As,
+        /// Bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT].
+        #[arg(long)]
+        bill: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The ledger's log verifier key (`origin+keyid+base64`, from `ebl log key`), or a file
+        /// holding it.
+        #[arg(long)]
+        log_key: String,
+        /// Fail if the title statement is older than this many seconds.
+        #[arg(long)]
+        max_age: Option<u64>,
+        /// A witness's verifier key (cosignature form, from `ebl witness key`); repeat.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+        /// Require at least this many of the given witnesses to have cosigned the checkpoint.
+        #[arg(long, default_value_t = 0)]
+        min_witnesses: usize,
+    },
+    /// Find the bills you may see that name a container, a party or a place.
+    Find {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+        /// A container number.
+        #[arg(long, group = "by")]
+        container: Option<String>,
+        /// A party id.
+        #[arg(long = "party", id = "named_party", group = "by")]
+        party: Option<String>,
+        /// A UN/LOCODE.
+        #[arg(long, group = "by")]
+        place: Option<String>,
+    },
+    /// List the registry records.
+    Registry {
+        /// Reader.
+        #[command(flatten)]
+        reader: As,
+    },
+    /// The transparency log's exports: verifier key, checkpoint, tlog-proof.
+    #[command(subcommand)]
+    Log(log::LogCmd),
+    /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
+    Witness(witness::WitnessArgs),
+    /// Follow the ledger's checkpoints: verify each, and check it is consistent with the last seen.
+    Monitor(monitor::MonitorArgs),
+    /// Submit a signed record file (from `--out` of another command).
+    Submit {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// A readable error: for a refusal by the ledger, its status code, reason, field and message.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    use tonic_types::StatusExt;
+    match e.downcast_ref::<tonic::Status>() {
+        Some(s) => {
+            let info = s.get_details_error_info();
+            let reason = info.as_ref().map(|i| i.reason.clone()).unwrap_or_default();
+            let field = info
+                .as_ref()
+                .and_then(|i| i.metadata.get("field").cloned())
+                .map(|f| format!(" [field {f}]"))
+                .unwrap_or_default();
+            format!("refused: {:?} {reason}{field}: {}", s.code(), s.message())
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Runs the CLI.
+pub async fn run(cli: Cli) -> CliResult {
+    let out = output::Out { json: cli.json };
+    match cli.command {
+        Command::Keygen { out: path } => {
+            let public = keys::keygen(&path)?;
+            out.keygen(&path, &public);
+            Ok(())
+        }
+        Command::Info => {
+            let c = Client::connect(cli.server).await?;
+            out.info(&c.info);
+            Ok(())
+        }
+        Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
+        Command::Audit { reader } => {
+            let mut c = Client::connect(cli.server).await?;
+            let r = c.audit(&reader.identity()?).await?;
+            if !r.clean {
+                return Err(format!("the audit found a fault in {}: {}", r.fault_part, r.fault).into());
+            }
+            out.line(&format!(
+                "clean: {} records re-verified and replayed, {} stored keys compared, the tree extends checkpoint {}",
+                r.records, r.keys, r.checkpoint_size
+            ));
+            Ok(())
+        }
+        Command::Backup { key, to } => {
+            let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: keys::load(&key)? };
+            let mut c = Client::connect(cli.server).await?;
+            let done = c.backup(&operator, &to).await?;
+            out.line(&format!(
+                "backed up {} records (checkpoint {}) to {to} on the ledger's machine",
+                done.size, done.checkpoint_size
+            ));
+            Ok(())
+        }
+        Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
+        Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
+        Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
+        Command::Witness(args) => witness::run(args, &out).await,
+        Command::Monitor(args) => monitor::run(args, &cli.server, &out).await,
+        Command::Title { reader, bill, statement } => {
+            let mut c = Client::connect(cli.server).await?;
+            let id = bill::parse_bill(&bill)?;
+            let view = c.verify_title(&reader.identity()?, id).await?;
+            if let Some(file) = statement {
+                let note = ebl_core::log::SignedNote::parse(&view.statement)
+                    .map_err(|e| format!("the ledger's statement: {e} ({})", view.statement_refusal))?;
+                ebl_core::statement::TitleStatement::open(&note, &c.verifier_key()?)?;
+                bundle::write_statement(&view, &file)?;
+            }
+            out.title(&view);
+            Ok(())
+        }
+        Command::Find { reader, container, party, place } => {
+            let mut c = Client::connect(cli.server).await?;
+            let q = crate::pb::FindBillsRequest {
+                container: container.unwrap_or_default(),
+                party: party.unwrap_or_default(),
+                locode: place.unwrap_or_default(),
+                ..Default::default()
+            };
+            out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
+            Ok(())
+        }
+        Command::Bundle { reader, bill, out: file } => bundle::fetch(&cli.server, &reader, &bill, &file, &out).await,
+        Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
+            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, &out)
+        }
+        Command::Registry { reader } => {
+            let mut c = Client::connect(cli.server).await?;
+            out.records(&c.registry(&reader.identity()?, 0).await?);
+            Ok(())
+        }
+        Command::Submit { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let rec = <crate::pb::SignedRecord as prost::Message>::decode(bytes.as_slice())?;
+            let mut c = Client::connect(cli.server).await?;
+            out.receipt(&c.submit(rec).await?);
+            Ok(())
+        }
+    }
+}
+
+/// Sets up structured logging on standard error (`RUST_LOG` filters, default `info`) in `format`
+/// (`text` or `json`).
+pub fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown signal received");
+}
