@@ -34,6 +34,7 @@ pub mod pb;
 pub mod recover;
 pub mod replay;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod writer;
 

@@ -69,7 +69,7 @@ pub fn acknowledged(seq: u64, stored: crate::pb::StoredRecord, origin: &str) -> 
     let time = ebl_core::time::Timestamp::parse("server_time", &receipt.server_time)
         .map_err(|e| order(format!("its receipt's time: {e}")))?;
     let rec = stored.record.ok_or_else(|| order("it holds no signed record".into()))?;
-    let rec = crate::api::check::check_record(rec, origin).map_err(|err| ReingestError::Refused { seq, err })?;
+    let rec = crate::service::check_record(rec, origin).map_err(|err| ReingestError::Refused { seq, err })?;
     Ok(Acknowledged { rec, seq: receipt.seq, time })
 }
 

@@ -4,13 +4,14 @@
 //! until the shutdown future resolves, then lets the writer finish its last commit and the signer
 //! sign it.
 
-use crate::api::{replay::ReplayCache, LedgerService, Shared, MAX_MESSAGE_BYTES};
+use crate::api::LedgerService;
 use crate::checkpoint::file::CHECKPOINT_FILE;
 use crate::checkpoint::push::{self, WitnessTarget};
 use crate::checkpoint::{self, signer, LogState, SignError, SignedCheckpoint};
 use crate::hold::WriteHold;
 use crate::net::NetLimits;
 use crate::pb;
+use crate::service::{replay::ReplayCache, Shared, MAX_MESSAGE_BYTES};
 use crate::store::keys::Meta;
 use crate::store::space::{Reserve, DEFAULT_DISK_RESERVE};
 use crate::store::{Batch, Store};

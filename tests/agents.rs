@@ -1,7 +1,7 @@
 //! Agents acting on a party's behalf under a registered, revocable delegation, through the real
 //! server: a carrier's agent at the port of discharge decides surrenders, a bank's branch endorses
 //! for the bank. Every refusal asserts status, reason and an unchanged ledger digest.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

@@ -3,7 +3,7 @@
 //! node, the registry) and physically (a flipped byte in an SST file), each audited offline;
 //! the Audit RPC for auditors; and a damaged block answered INTERNAL `DATABASE_DAMAGED` with no
 //! server path.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

@@ -3,7 +3,7 @@
 //! verifies offline with nothing but the pinned log key; then every byte that a signature or a
 //! hash covers is changed, field by field, and each change fails and names the part it is in;
 //! dropped and reordered records fail, and so does the wrong log key.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::log::{KeyKind, SignedNote, VerifierKey};

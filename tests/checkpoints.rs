@@ -1,7 +1,7 @@
 //! Signed checkpoints: signed beside the write path after records arrive, verifiable with the
 //! ledger's verifier key, kept in the database and in `data/checkpoint`, surviving a restart; and
 //! a restored older database halts the log rather than fork it.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::log::{Checkpoint, KeyKind, SignedNote, VerifierKey};

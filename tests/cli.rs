@@ -1,6 +1,6 @@
 //! The `ebl` and `ebld` binaries as a user runs them: keys, offline-signed registry records,
 //! a bill issued from a DCSA file and moved, title verified, JSON output, readable refusals.
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! is the signed note exactly; the bundle fetched by the bank verifies offline (no server) with
 //! the key `ebl log key` printed, given as a string or as a file; a changed file, the wrong key
 //! or a too old statement fail with a non-zero exit that names what failed.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::log::SignedNote;

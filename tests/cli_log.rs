@@ -1,6 +1,6 @@
 //! `ebl log key|checkpoint|proof` as a user runs them: standard texts printed exactly, and a
 //! record's tlog-proof that verifies offline with nothing but the printed verifier key.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::log::{leaf_hash, LogEntry, TlogProof, VerifierKey};

@@ -1,7 +1,7 @@
 //! `ebl witness` as an operator runs it: `ebl witness key` prints the cosigner verifier key, and
 //! the real binary serves add-checkpoint on 127.0.0.1 (a ledger checkpoint is cosigned, a stale
 //! one gets 409 with the size), keeping its state in --state-dir across a restart.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::log::witness::{parse_cosignatures, AddCheckpoint};

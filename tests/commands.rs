@@ -2,7 +2,7 @@
 //! deterministic function of (state, command) with duplicates and time clamping, and a journey's
 //! commands replayed by another process into another database, on each engine, reaching the
 //! same ledger.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::hash::Hash32;

@@ -2,7 +2,7 @@
 //! ARRIVE, and when custody ends (void, switched to paper, delivered). Each refusal asserts the
 //! gRPC status, the machine-readable reason (and the field, for INVALID_ARGUMENT) and an
 //! unchanged ledger digest; each test ends with what is accepted. Helpers: tests/common/custody.rs.
-mod common;
+use crate::common;
 
 use common::custody::*;
 use common::*;

@@ -2,7 +2,7 @@
 //! custody chain's own shape and links, and VerifyHandoff. Each refusal asserts the gRPC status,
 //! the machine-readable reason (and the field, for INVALID_ARGUMENT) and an unchanged ledger
 //! digest; each test ends with what is accepted. Helpers: tests/common/custody.rs.
-mod common;
+use crate::common;
 
 use common::custody::*;
 use common::*;

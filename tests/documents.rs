@@ -1,6 +1,6 @@
 //! Every document rule through the real server: an ISSUE carrying a broken DCSA document is
 //! refused with INVALID_ARGUMENT, the rule as reason, the JSON path as field, and nothing changes.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::document::{parse, rules, Profile};

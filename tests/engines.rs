@@ -5,7 +5,7 @@
 //! never an absent value, and a failed batch leaves nothing visible; through the real server, a
 //! failed read is UNAVAILABLE (never a rule's refusal or CHAIN_BROKEN) and a failed commit
 //! changes nothing.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_ledger::pb::{self, record_payload::Action};

@@ -4,7 +4,7 @@
 //! and reads identically in this and every later version: its stored records byte for byte, its
 //! leaf hashes and roots, its bills as GetBill shows them (the golden dump next to it), a proof
 //! bundle that verifies, and a clean audit.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

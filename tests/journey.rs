@@ -1,5 +1,5 @@
 //! Reference journey 1 (title part) through the real server, every RPC, restart and replay.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_ledger::client::Link;

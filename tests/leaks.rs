@@ -3,7 +3,7 @@
 //! through Submit and SubmitBatch, for every title and custody action; FindBills lists and
 //! counts only what the reader may see; and a bill the reader may not see costs the same reads
 //! as a missing one (counted by the store, never timed).
-mod common;
+use crate::common;
 
 use common::custody::*;
 use common::*;

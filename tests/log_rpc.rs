@@ -1,7 +1,7 @@
 //! The log's RPCs through the generated client against the real server: every record's inclusion
 //! proof verifies against a signed checkpoint, consistency between two checkpoints verifies, leaf
 //! hashes match the entries, and bad requests are refused with their status, reason and field.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::hash::Hash32;

@@ -1,6 +1,6 @@
 //! The log's tree in RocksDB: the store-backed tree against the core's `MemoryTree`, and the
 //! writer really committing every accepted record's leaf in its batch.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::hash::Hash32;

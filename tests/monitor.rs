@@ -3,7 +3,7 @@
 //! cosignatures when asked, and on a fork (a second ledger with the same key and origin and
 //! another history) or a signature that does not verify, says exactly what failed and exits
 //! non-zero.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_ledger::pb;

@@ -2,7 +2,7 @@
 //! Qinzhou rail-to-ship handoff, the Yangtze barge-to-ship journey, and the China-Europe rail
 //! journey with a change of rail carrier and the containers split across two trains. Custody
 //! and title live on separate chains: a custody event never makes a title record stale.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

@@ -1,6 +1,6 @@
 //! PLEDGE, RELEASE_PLEDGE and ENFORCE_PLEDGE through the real server: a bank lends against the
 //! bill, holds it as security only, gives it back, or on default disposes of the goods.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_ledger::pb::{self, record_payload::Action};

@@ -1,6 +1,6 @@
 //! Singularity: of many different records racing from the same head, exactly one is accepted
 //! and every other is ABORTED as stale; the bill ends in the winner's state.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::time::Timestamp;

@@ -1,7 +1,7 @@
 //! Signed reads: unsigned, replayed, expired or misdirected reads are refused; a party sees
 //! only bills it has been part of, customs those touching their jurisdiction, auditors all;
 //! anything else is NOT_FOUND exactly like a bill that does not exist.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

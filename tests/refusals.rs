@@ -1,6 +1,6 @@
 //! Every refusal of a record through the real server: status code, machine-readable reason, and
 //! a ledger digest unchanged by the refusal.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

@@ -1,6 +1,6 @@
 //! REJECT through the real server: the recipient of a transfer or endorsement refuses it as its
 //! very next action and the title before it returns exactly; anything else first accepts it.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::bill::Holding;

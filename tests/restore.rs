@@ -5,7 +5,7 @@
 //! published checkpoint commits to, and no proof, statement or bundle is served that would fail
 //! against it. Then the ways out: `ebld recover` from a newer copy, and the supported backup and
 //! restore, which lose nothing and fork nothing.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::ids::BillId;

@@ -1,6 +1,6 @@
 //! Surrender for delivery and for amendment, SACC and SREJ, switch to paper and amended bills,
 //! through the real server. Every refusal asserts status, reason and an unchanged ledger.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::hash::Hash32;

@@ -5,7 +5,7 @@
 //! and leaves the ledger digest unchanged; an acceptance leaves the `BillView` (read by the
 //! operator) showing the model's title. At the end of each history `VerifyTitle` must verify the
 //! chain.
-mod common;
+use crate::common;
 #[path = "../core/tests/model/mod.rs"]
 mod model;
 

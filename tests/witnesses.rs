@@ -2,7 +2,7 @@
 //! witnesses and serves their verified cosignatures; a witness restarted from its state refuses
 //! an old size and never cosigns a checkpoint inconsistent with what it cosigned, even one signed
 //! with the ledger's own key; a witness that is down stops neither records nor checkpoints.
-mod common;
+use crate::common;
 
 use common::*;
 use ebl_core::hash::Hash32;

@@ -3,30 +3,15 @@
 //! shows hashes and checkpoints only. Every size asked for must be at most the latest
 //! checkpoint's, so whatever is proved can be checked against a signed root.
 
-use super::Shared;
 use crate::checkpoint::{SignedCheckpoint, LOG_BEHIND_CHECKPOINT};
 use crate::error::LedgerError;
 use crate::pb;
+use crate::service::{intact, Shared};
 use crate::wire::entry::stored_entry;
 use crate::wire::log::{CheckpointQuery, ConsistencyQuery, InclusionQuery, Leaf, LeafRange};
 use ebl_core::hash::Hash32;
 use ebl_core::RuleError;
 use std::sync::Arc;
-
-/// Refuses while the log has halted: nothing the tree proves then can be trusted to verify
-/// against what the log published (FAILED_PRECONDITION with the halting reason).
-pub fn intact(shared: &Shared) -> Result<(), LedgerError> {
-    match shared.log.halted() {
-        None => Ok(()),
-        Some(h) => Err(LedgerError::Halted {
-            reason: h.reason,
-            why: format!(
-                "{}: the ledger serves no proof, statement or bundle until its operator recovers it",
-                h.message
-            ),
-        }),
-    }
-}
 
 /// The latest signed checkpoint, or NOT_FOUND before the first one.
 pub fn latest(shared: &Shared) -> Result<Arc<SignedCheckpoint>, LedgerError> {

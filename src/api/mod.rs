@@ -1,77 +1,35 @@
-//! The gRPC service `ebl.v1.Ledger`: converts and validates at the edge (via [`crate::wire`]),
-//! runs decoding and strict signature checks in parallel on the blocking pool, hands checked
-//! records to the single writer, and answers reads for authenticated readers only.
+//! The gRPC front door `ebl.v1.Ledger`: each handler decodes its request (via
+//! [`crate::wire`]), calls the transport-neutral [`crate::service`] (checks of arriving records
+//! in parallel on the blocking pool, signed reads, the read operations) or hands checked records
+//! to the single writer, and encodes the answer; [`status`] is the one place errors become
+//! statuses.
 
-pub mod auth;
-pub mod check;
-pub mod find;
-pub mod gate;
 pub mod log;
-pub mod replay;
 pub mod status;
-pub mod title;
-pub mod visible;
+
+pub use crate::service::{
+    auth, check, check_record, find, gate, replay, title, visible, Shared, MAX_BATCH_RECORDS, MAX_FOUND,
+    MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
+};
 
 use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
+use crate::service::{self, blocking};
 use crate::store::Store;
-use crate::wire::{decode_canonical, views::bill_view};
-use crate::writer::{Answer, WriterHandle};
+use crate::wire::{decode_canonical, hash32, views::bill_view};
+use crate::writer::Answer;
 use auth::{authenticate, Reader};
-pub use check::check_record;
 use ebl_core::apply::Checked;
-use ebl_core::custody_rules::handoff_blockers;
-use ebl_core::ids::ChainId;
+use ebl_core::ids::BillId;
 use ebl_core::ids::PartyId;
-use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
 use ebl_core::RuleError;
 use futures::Stream;
 use gate::Work;
-use replay::ReplayCache;
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
-use visible::visible_bill;
-
-/// Largest record payload accepted (bytes): a transport document plus its record.
-pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
-pub use crate::wire::MAX_MESSAGE_BYTES;
-/// Most bills one FindBills answer lists.
-pub const MAX_FOUND: usize = 1000;
-/// Most records in one SubmitBatch call.
-pub const MAX_BATCH_RECORDS: usize = 256;
-
-/// What every handler shares.
-pub struct Shared {
-    /// The database.
-    pub store: Arc<Store>,
-    /// The single writer.
-    pub writer: WriterHandle,
-    /// The ledger's origin.
-    pub origin: String,
-    /// The operator's public key.
-    pub operator: PublicKey,
-    /// The ledger's own public key.
-    pub ledger_key: PublicKey,
-    /// Nonces of recent signed reads.
-    pub replay: ReplayCache,
-    /// The latest signed checkpoint and the signer's refusal, if any.
-    pub log: Arc<crate::checkpoint::LogState>,
-    /// Whether the ledger may write now (the disk reserve, the log's halt).
-    pub hold: crate::hold::WriteHold,
-    /// The ledger's checkpoint verifier key, signed-note format.
-    pub verifier_key: String,
-    /// Signs title statements with the ledger key.
-    pub statements: crate::checkpoint::statement::StatementSigner,
-    /// The ledger's own secret key (a backup carries it, like the data folder).
-    pub ledger_secret: ed25519_dalek::SigningKey,
-    /// Held while an audit runs (one at a time).
-    pub auditing: std::sync::Mutex<()>,
-    /// Records and reads in flight per party.
-    pub gate: gate::Gate,
-}
 
 /// The `ebl.v1.Ledger` service.
 #[derive(Clone)]
@@ -80,13 +38,6 @@ pub struct LedgerService {
 }
 
 type RecordStream = Pin<Box<dyn Stream<Item = Result<pb::StoredRecord, Status>> + Send>>;
-
-/// Runs blocking work (RocksDB, signature checks) off the async runtime.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, LedgerError> + Send + 'static,
-) -> Result<T, LedgerError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| LedgerError::Internal(format!("blocking task failed: {e}")))?
-}
 
 /// The party whose share of the writer's queue a record uses: its first signer (the actor, or
 /// the agent signing for it).
@@ -159,33 +110,40 @@ fn audit_online(s: &Shared) -> Result<pb::AuditReport, LedgerError> {
     Ok(pb::AuditReport { clean, records, keys, checkpoint_size, fault_part, fault })
 }
 
-/// The transport document of a bill, from its ISSUE record.
-fn document_of(shared: &Shared, bill: &ebl_core::bill::BillState) -> Result<Vec<u8>, LedgerError> {
-    let seq = shared
-        .store
-        .chain_seqs(&ChainId::Title(bill.id), 0)?
-        .first()
-        .copied()
-        .ok_or_else(|| LedgerError::Internal("bill without records".into()))?;
-    let stored = shared
-        .store
-        .record(seq)?
-        .and_then(|s| s.record)
-        .ok_or_else(|| LedgerError::Internal("issue record missing".into()))?;
-    let p: pb::RecordPayload = decode_canonical("payload", &stored.payload)?;
-    match p.action {
-        Some(pb::record_payload::Action::Issue(i)) => Ok(i.document),
-        _ => Err(LedgerError::Internal("first record of a bill is not an ISSUE".into())),
-    }
+/// What a FindBills request looks bills up by, and after which bill.
+fn find_query(q: &pb::FindBillsRequest) -> Result<(find::FindBy, Option<BillId>), LedgerError> {
+    let by = match (q.container.as_str(), q.party.as_str(), q.locode.as_str()) {
+        (c, "", "") if !c.is_empty() => find::FindBy::Container(c.into()),
+        ("", p, "") if !p.is_empty() => find::FindBy::Party(p.into()),
+        ("", "", l) if ebl_core::document::is_locode(l) => find::FindBy::Location(l.into()),
+        _ => {
+            return Err(RuleError::invalid(
+                "envelope.request",
+                "give exactly one of container, party, locode (a UN/LOCODE)",
+            )
+            .into())
+        }
+    };
+    let after = if q.after.is_empty() { None } else { Some(BillId(hash32("envelope.request.after", &q.after)?)) };
+    Ok((by, after))
 }
 
-fn records_of(shared: &Shared, chain: &ChainId, from: u64) -> Result<Vec<pb::StoredRecord>, LedgerError> {
-    shared
-        .store
-        .chain_seqs(chain, from)?
-        .into_iter()
-        .map(|s| shared.store.record(s)?.ok_or_else(|| LedgerError::Internal(format!("record {s} missing"))))
-        .collect()
+/// A page of bills found, as FindBills answers it.
+fn bill_list(found: find::Found) -> pb::BillList {
+    let bills = found
+        .bills
+        .iter()
+        .map(|b| pb::BillSummary {
+            bill_id: b.id.0 .0.to_vec(),
+            issuer: b.issuer.to_string(),
+            reference: b.reference.clone(),
+            amendment: b.amendment,
+            status: b.status.name().into(),
+            possessor: b.possessor.to_string(),
+            entitled: b.entitled().to_string(),
+        })
+        .collect();
+    pb::BillList { bills, next: found.next.map(|n| n.0 .0.to_vec()).unwrap_or_default() }
 }
 
 fn stream(records: Vec<pb::StoredRecord>) -> Response<RecordStream> {
@@ -286,8 +244,8 @@ impl Ledger for LedgerService {
         let view = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetBill", |s, reader, request| {
                 let q: pb::GetBillRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, custody) = visible_bill(s, &reader, &q.bill_id)?;
-                Ok(bill_view(&bill, custody.as_ref(), document_of(s, &bill)?))
+                let b = service::bill(s, &reader, &q.bill_id)?;
+                Ok(bill_view(&b.state, b.custody.as_ref(), b.document))
             })
             .await?;
         Ok(Response::new(view))
@@ -299,9 +257,7 @@ impl Ledger for LedgerService {
         let records = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetHistory", |s, reader, request| {
                 let q: pb::GetHistoryRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
-                let chain = if q.custody { ChainId::Custody(bill.id) } else { ChainId::Title(bill.id) };
-                records_of(s, &chain, 0)
+                service::history(s, &reader, &q.bill_id, q.custody)
             })
             .await?;
         Ok(stream(records))
@@ -311,8 +267,7 @@ impl Ledger for LedgerService {
         let (snap, with_statement) = self
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
                 let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
-                Ok((title::snapshot(s, &bill.id)?, !q.without_statement))
+                Ok((service::title(s, &reader, &q.bill_id)?, !q.without_statement))
             })
             .await?;
         let cp =
@@ -345,8 +300,7 @@ impl Ledger for LedgerService {
         let snap = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetProofBundle", |s, reader, request| {
                 let q: pb::GetProofBundleRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, _) = visible_bill(s, &reader, &q.bill_id)?;
-                title::snapshot(s, &bill.id)
+                service::title(s, &reader, &q.bill_id)
             })
             .await?;
         let cp = title::covering_checkpoint(&self.shared, snap.needed()).await?;
@@ -376,9 +330,7 @@ impl Ledger for LedgerService {
         let check = self
             .read(req.into_inner(), "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
                 let q: pb::VerifyHandoffRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, custody) = visible_bill(s, &reader, &q.bill_id)?;
-                let custody = custody.ok_or_else(ebl_core::custody_rules::no_route)?;
-                let blockers = handoff_blockers(&custody, &bill, q.leg);
+                let (bill, custody, blockers) = service::handoff(s, &reader, &q.bill_id, q.leg)?;
                 Ok(pb::HandoffCheck {
                     bill: Some(bill_view(&bill, Some(&custody), vec![])),
                     may_proceed: blockers.is_empty(),
@@ -394,7 +346,9 @@ impl Ledger for LedgerService {
         let list = self
             .read(req.into_inner(), "/ebl.v1.Ledger/FindBills", |s, reader, request| {
                 let q: pb::FindBillsRequest = decode_canonical("envelope.request", &request)?;
-                find::find(s, &reader, &q)
+                let (by, after) = find_query(&q)?;
+                let found = find::find(s, &reader, &by, after, q.limit as usize)?;
+                Ok(bill_list(found))
             })
             .await?;
         Ok(Response::new(list))
@@ -406,7 +360,7 @@ impl Ledger for LedgerService {
         let records = self
             .read(req.into_inner(), "/ebl.v1.Ledger/GetRegistry", |s, _reader, request| {
                 let q: pb::GetRegistryRequest = decode_canonical("envelope.request", &request)?;
-                records_of(s, &ChainId::Registry, q.from_position)
+                service::registry(s, q.from_position)
             })
             .await?;
         Ok(stream(records))

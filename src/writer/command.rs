@@ -31,7 +31,7 @@ const MAGIC: &[u8; 4] = b"EBLC";
 const HEADER_BYTES: usize = MAGIC.len() + 1 + 8 + 4;
 
 /// Largest encoded command. A record alone always fits (its payload is at most
-/// [`crate::api::MAX_PAYLOAD_BYTES`]); sequencing starts a new command when the next record
+/// [`crate::service::MAX_PAYLOAD_BYTES`]); sequencing starts a new command when the next record
 /// would not.
 pub const MAX_COMMAND_BYTES: usize = 8 * 1024 * 1024;
 
@@ -121,7 +121,8 @@ impl Command {
                 )));
             }
             let rec = pb::SignedRecord { payload, signatures: signed.signatures };
-            let checked = crate::api::check_record(rec, origin).map_err(|err| CommandError::Record { index, err })?;
+            let checked =
+                crate::service::check_record(rec, origin).map_err(|err| CommandError::Record { index, err })?;
             records.push(checked);
         }
         if !r.0.is_empty() {

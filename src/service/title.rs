@@ -62,7 +62,7 @@ pub fn snapshot(shared: &Shared, id: &BillId) -> Result<Snapshot, LedgerError> {
 
 /// The latest checkpoint once its size is at least `size`, waiting up to [`CHECKPOINT_WAIT`].
 pub async fn covering_checkpoint(shared: &Shared, size: u64) -> Result<Arc<SignedCheckpoint>, LedgerError> {
-    super::log::intact(shared)?;
+    super::intact(shared)?;
     let deadline = tokio::time::Instant::now() + CHECKPOINT_WAIT;
     loop {
         if let Some(cp) = shared.log.latest().filter(|c| c.size() >= size) {

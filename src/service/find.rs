@@ -7,10 +7,9 @@ use super::auth::Reader;
 use super::visible::{load_visible, sight, Sight};
 use super::{Shared, MAX_FOUND};
 use crate::error::LedgerError;
-use crate::pb;
 use crate::store::keys::IndexKey;
 use crate::store::StoreError;
-use crate::wire::hash32;
+use ebl_core::bill::BillState;
 use ebl_core::ids::BillId;
 use ebl_core::RuleError;
 
@@ -20,22 +19,53 @@ pub const MAX_SCAN: usize = 10_000;
 
 type Ids<'a> = Box<dyn Iterator<Item = Result<BillId, StoreError>> + 'a>;
 
-/// One page of FindBills.
-pub fn find(shared: &Shared, reader: &Reader, q: &pb::FindBillsRequest) -> Result<pb::BillList, LedgerError> {
-    let key = match (q.container.as_str(), q.party.as_str(), q.locode.as_str()) {
-        (c, "", "") if !c.is_empty() => IndexKey::Container(c),
-        ("", p, "") if !p.is_empty() => IndexKey::Party(p),
-        ("", "", l) if ebl_core::document::is_locode(l) => IndexKey::Location(l),
-        _ => {
-            return Err(RuleError::invalid(
-                "envelope.request",
-                "give exactly one of container, party, locode (a UN/LOCODE)",
-            )
-            .into())
+/// What FindBills looks bills up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindBy {
+    /// A container number.
+    Container(String),
+    /// A party id.
+    Party(String),
+    /// A UN/LOCODE.
+    Location(String),
+}
+
+impl FindBy {
+    /// The index key it looks up.
+    fn index(&self) -> IndexKey<'_> {
+        match self {
+            FindBy::Container(c) => IndexKey::Container(c),
+            FindBy::Party(p) => IndexKey::Party(p),
+            FindBy::Location(l) => IndexKey::Location(l),
         }
-    };
-    let after = if q.after.is_empty() { None } else { Some(BillId(hash32("envelope.request.after", &q.after)?)) };
-    let limit = match q.limit as usize {
+    }
+}
+
+/// One page of bills found: in bill-id order, and where the next page starts, if there is one.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// The bills, each one the reader may see.
+    pub bills: Vec<BillState>,
+    /// The bill id after which the next page starts.
+    pub next: Option<BillId>,
+}
+
+/// One page of the bills `reader` may see that `by` lists, after the bill `after`, at most
+/// `limit` (1 to [`MAX_FOUND`]; 0 is [`MAX_FOUND`]).
+pub fn find(
+    shared: &Shared,
+    reader: &Reader,
+    by: &FindBy,
+    after: Option<BillId>,
+    limit: usize,
+) -> Result<Found, LedgerError> {
+    if let FindBy::Location(l) = by {
+        if !ebl_core::document::is_locode(l) {
+            return Err(RuleError::invalid("locode", format!("'{l}' is not a UN/LOCODE")).into());
+        }
+    }
+    let key = by.index();
+    let limit = match limit {
         0 => MAX_FOUND,
         n => n.min(MAX_FOUND),
     };
@@ -54,30 +84,22 @@ pub fn find(shared: &Shared, reader: &Reader, q: &pb::FindBillsRequest) -> Resul
             }))
         }
     };
-    let mut list = pb::BillList::default();
+    let mut found = Found::default();
     let mut scanned = 0;
     for candidate in candidates {
         let (id, listed) = candidate?;
         scanned += 1;
         if listed {
             if let Some((b, _)) = load_visible(shared, reader, &id)? {
-                list.bills.push(pb::BillSummary {
-                    bill_id: b.id.0 .0.to_vec(),
-                    issuer: b.issuer.to_string(),
-                    reference: b.reference.clone(),
-                    amendment: b.amendment,
-                    status: b.status.name().into(),
-                    possessor: b.possessor.to_string(),
-                    entitled: b.entitled().to_string(),
-                });
+                found.bills.push(b);
             }
         }
-        if list.bills.len() == limit || scanned == MAX_SCAN {
-            list.next = id.0 .0.to_vec();
+        if found.bills.len() == limit || scanned == MAX_SCAN {
+            found.next = Some(id);
             break;
         }
     }
-    Ok(list)
+    Ok(found)
 }
 
 /// The union of several bill-id-ordered streams, in order, each id once.
