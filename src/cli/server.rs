@@ -4,9 +4,13 @@
 use super::keys::read_public_key;
 pub use super::{init_tracing, shutdown_signal};
 use crate::checkpoint::push::WitnessTarget;
+use crate::error::LedgerError;
 use crate::net::NetLimits;
 use crate::server::{init, Ledger};
+use crate::store::Store;
+use crate::writer::{command, commit_command, Answer, Command as WriterCommand};
 use clap::{Parser, Subcommand};
+use ebl_core::sig::PublicKey;
 use std::path::PathBuf;
 
 /// The eBL ledger server.
@@ -198,10 +202,10 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     "operator key",
                     &meta(crate::store::keys::Meta::OperatorKey)?,
                 )?;
-                crate::writer::apply_file(&store, &operator, &origin, &bytes)?
+                apply_file(&store, &operator, &origin, &bytes)?
             } else {
                 let ledger = open_stopped(&args.data_dir, operator, args.checkpoint_copy)?;
-                crate::writer::apply_file(&ledger.store(), ledger.operator(), ledger.origin(), &bytes)?
+                apply_file(&ledger.store(), ledger.operator(), ledger.origin(), &bytes)?
             };
             for line in lines {
                 println!("{line}");
@@ -259,4 +263,43 @@ fn open_stopped(
         Some(c) => ledger.with_checkpoint_copy(c)?,
         None => ledger,
     })
+}
+
+/// Applies and commits every command of a file of commands ([`command::frames`]) to `store`,
+/// in order, as the writer would; returns one JSON line per command (each record's answer) and a
+/// last one with the tree's size, its leaf hashes and the logical digest.
+fn apply_file(
+    store: &Store,
+    operator: &PublicKey,
+    origin: &str,
+    file: &[u8],
+) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let mut lines = Vec::new();
+    for (index, bytes) in command::frames(file)? {
+        let cmd = WriterCommand::decode(bytes, origin).map_err(|e| format!("command {index}: {e}"))?;
+        let done = commit_command(store, operator, index, &cmd);
+        if !done.committed {
+            let why = done.answers.iter().find_map(|a| a.as_ref().err()).map(ToString::to_string);
+            return Err(format!("command {index} was not committed: {}", why.unwrap_or_default()).into());
+        }
+        let answers: Vec<_> = done.answers.iter().map(answer_json).collect();
+        lines.push(serde_json::json!({ "index": index, "answers": answers }));
+    }
+    let size = store.next_seq()?;
+    let leaves: Vec<_> = store.leaf_hashes(0, size)?.iter().map(|h| h.to_hex()).collect();
+    let digest = store.logical_digest()?.to_hex();
+    lines.push(serde_json::json!({ "size": size, "leaves": leaves, "logical_digest": digest }));
+    Ok(lines)
+}
+
+/// One record's answer as JSON: its receipt, the place of its original, or the refusal's reason.
+fn answer_json(a: &Result<Answer, LedgerError>) -> serde_json::Value {
+    match a {
+        Ok(Answer::Accepted(r)) => serde_json::json!({
+            "accepted": { "seq": r.seq, "hash": r.hash.to_hex(), "time": r.time.to_rfc3339() }
+        }),
+        Ok(Answer::Duplicate(seq)) => serde_json::json!({ "duplicate": seq }),
+        Err(LedgerError::Rule(e)) => serde_json::json!({ "refused": e.reason() }),
+        Err(e) => serde_json::json!({ "failed": e.to_string() }),
+    }
 }
