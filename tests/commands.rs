@@ -259,10 +259,13 @@ async fn a_journeys_commands_replayed_by_another_process_on_either_engine_give_t
     let link = l.next_link(bill).await;
     let late = l.title_record(&exporter, bill, link, Some("cq-mto"), Action::Transfer(pb::Transfer {}));
     l.assert_refused(late, tonic::Code::PermissionDenied, "NOT_POSSESSOR").await;
-    // A batch: a new record, a stale one, and the new one again, in one command.
+    // A batch: a new record, a stale one, and the new one again, queued together (the writer
+    // groups what is waiting, so they may or may not share a command).
     let link = l.next_link(bill).await;
     let sign1 = l.title_record(&bank, bill, link, None, Action::Sign(pb::Sign {}));
     let stale = l.title_record(&bank, bill, link, Some("cq-machinery"), Action::Transfer(pb::Transfer {}));
+    let batch_hashes: Vec<_> =
+        [&sign1, &stale, &sign1].iter().map(|r| ebl_core::record::record_hash(&r.payload)).collect();
     let records = vec![sign1.clone(), stale, sign1];
     let batch = l.client.grpc.submit_batch(pb::SubmitBatchRequest { records }).await.unwrap().into_inner();
     assert_eq!(batch.results.len(), 3);
@@ -280,7 +283,13 @@ async fn a_journeys_commands_replayed_by_another_process_on_either_engine_give_t
     let bytes = std::fs::read(&journal).unwrap();
     let indexes: Vec<_> = frames(&bytes).unwrap().into_iter().map(|(i, _)| i).collect();
     assert_eq!(indexes, (1..=last_command).collect::<Vec<_>>());
-    assert!(frames(&bytes).unwrap().iter().any(|(_, c)| Command::decode(c, ORIGIN).unwrap().records.len() == 3));
+    // Every record that reached the writer is in it, in order: the batch's three come last.
+    let journaled: Vec<Hash32> = frames(&bytes)
+        .unwrap()
+        .iter()
+        .flat_map(|(_, c)| Command::decode(c, ORIGIN).unwrap().records.into_iter().map(|r| r.hash))
+        .collect();
+    assert_eq!(journaled[journaled.len() - 3..], batch_hashes[..]);
 
     // Into the other engine (a copy of the fresh database in memory), then into RocksDB.
     let in_memory = apply_in_another_process(fresh.path(), &journal, true);
