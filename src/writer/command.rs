@@ -65,6 +65,11 @@ pub fn record_bytes(rec: &Checked) -> usize {
     8 + rec.bytes.len() + signatures(rec).len()
 }
 
+/// Whether records adding up to `records` bytes ([`record_bytes`]) fit in one command.
+pub fn fits(records: usize) -> bool {
+    HEADER_BYTES + records <= MAX_COMMAND_BYTES
+}
+
 fn signatures(rec: &Checked) -> Vec<u8> {
     encoded_signatures(&rec.signatures.iter().map(encode_signature).collect::<Vec<_>>())
 }

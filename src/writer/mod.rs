@@ -163,7 +163,7 @@ impl Sequencer {
         while jobs.len() < MAX_GROUP {
             let Ok(j) = self.rx.try_recv() else { break };
             bytes += command::record_bytes(&j.rec);
-            if bytes > command::MAX_COMMAND_BYTES - 64 {
+            if !command::fits(bytes) {
                 self.carried = Some(j);
                 break;
             }

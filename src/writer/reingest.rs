@@ -98,7 +98,7 @@ where
             break;
         }
         bytes += command::record_bytes(&a.rec);
-        if !group.is_empty() && bytes > command::MAX_COMMAND_BYTES - 64 {
+        if !group.is_empty() && !command::fits(bytes) {
             break;
         }
         let order = |why: String| ReingestError::Order { seq, why };
