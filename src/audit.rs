@@ -55,6 +55,7 @@ impl From<StoreError> for Fault {
                 what: format!("a stored value in {cf} does not decode: {why}"),
                 detail: None,
             },
+            StoreError::Format { .. } => Fault { part: "metadata", what: e.to_string(), detail: None },
             e if e.is_damage() => Fault {
                 part: "storage",
                 what: "the database is damaged: a block fails its checksum or does not decode".into(),
@@ -69,7 +70,7 @@ impl From<StoreError> for Fault {
 fn part_of(cf: &str) -> &'static str {
     match cf {
         keys::CF_RECORDS | keys::CF_BY_HASH | keys::CF_CHAINS => "record",
-        keys::CF_BILLS | keys::CF_CUSTODY => "state",
+        keys::CF_BILLS | keys::CF_CUSTODY | keys::CF_DOCUMENTS => "state",
         keys::CF_PARTIES | keys::CF_KEYS | keys::CF_DELEGATIONS => "registry",
         keys::CF_INDEX => "index",
         keys::CF_TREE => "tree",
@@ -135,7 +136,7 @@ fn run(store: &Store, published: &[SignedCheckpoint], scratch: &Path) -> Result<
             }));
         }
         expected += 1;
-        let stored = <crate::pb::StoredRecord as prost::Message>::decode(&*v).map_err(|e| {
+        let stored = crate::store::entry::decode_record(seq, &v).map_err(|e| {
             ReingestError::Store(StoreError::Corrupt { cf: keys::CF_RECORDS, why: format!("record {seq}: {e}") })
         })?;
         crate::recover::acknowledged(seq, stored, &origin)

@@ -18,8 +18,8 @@
 //! - [`net`]: the network edge: connection limit and eviction, handshake and idle timeouts,
 //!   accept back-off, the file-descriptor budget, calls per connection.
 //! - [`server`]: `init`, `Ledger::open`, `Ledger::serve(listener, shutdown)`.
-//! - [`hold`], [`backup`], [`recover`], [`audit`]: whether writes may go on; backups and
-//!   restores; ending a halt; the audit.
+//! - [`hold`], [`backup`], [`recover`], [`audit`], [`migrate`]: whether writes may go on;
+//!   backups and restores; ending a halt; the audit; upgrading an older on-disk format.
 //! - [`error`]: the server's error type.
 
 pub mod api;
@@ -29,6 +29,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod error;
 pub mod hold;
+pub mod migrate;
 pub mod net;
 pub mod pb;
 pub mod recover;

@@ -7,6 +7,7 @@
 
 use crate::checkpoint::{self, SignError};
 use crate::server::{Ledger, StartError, DB_DIR};
+use crate::store::entry::StoredEntry;
 use crate::store::keys::Meta;
 use crate::store::{Store, StoreError};
 use crate::writer::{reingest, Acknowledged, ReingestError};
@@ -63,14 +64,22 @@ const END: &str = "recover from another copy, or end this log and start a new on
 /// A stored record (from a copy of this ledger, or from the database being audited) as the writer
 /// takes it back: through every order-free check again (bytes, hash, signatures), at the place
 /// and time its receipt gives. `seq` is where it was found.
-pub fn acknowledged(seq: u64, stored: crate::pb::StoredRecord, origin: &str) -> Result<Acknowledged, ReingestError> {
-    let order = |why: String| ReingestError::Order { seq, why };
-    let receipt = stored.receipt.ok_or_else(|| order("it has no receipt".into()))?;
-    let time = ebl_core::time::Timestamp::parse("server_time", &receipt.server_time)
-        .map_err(|e| order(format!("its receipt's time: {e}")))?;
-    let rec = stored.record.ok_or_else(|| order("it holds no signed record".into()))?;
+pub fn acknowledged(seq: u64, stored: StoredEntry, origin: &str) -> Result<Acknowledged, ReingestError> {
+    let rec = stored.signed_record().map_err(|why| ReingestError::Order { seq, why })?;
+    taken_back(seq, stored.receipt.seq, stored.receipt.time, rec, origin)
+}
+
+/// A signed record found at `seq`, whose receipt gave it sequence number `at` and `time`, as the
+/// writer takes it back (see [`acknowledged`]).
+pub fn taken_back(
+    seq: u64,
+    at: u64,
+    time: ebl_core::time::Timestamp,
+    rec: crate::pb::SignedRecord,
+    origin: &str,
+) -> Result<Acknowledged, ReingestError> {
     let rec = crate::service::check_record(rec, origin).map_err(|err| ReingestError::Refused { seq, err })?;
-    Ok(Acknowledged { rec, seq: receipt.seq, time })
+    Ok(Acknowledged { rec, seq: at, time })
 }
 
 /// Takes back into `ledger`'s database the records of `from` (a data folder, a backup made by

@@ -15,7 +15,6 @@ use ebl_core::ids::{BillId, ChainId, PartyId};
 use ebl_core::record::record_hash;
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
-use ebl_core::time::Timestamp;
 use ebl_core::{ApplyError, Unreadable};
 use std::collections::HashMap;
 
@@ -111,23 +110,22 @@ fn replay_once(store: &Store, origin: &str, operator: &PublicKey, id: &BillId) -
     let mut prev: HashMap<ChainId, Hash32> = HashMap::new();
     for (seq, chain, position) in &order {
         let stored = store.record(*seq)?.ok_or_else(|| broken(*seq, "record missing"))?;
-        let (rec, receipt) =
-            stored.record.zip(stored.receipt).ok_or_else(|| broken(*seq, "record or receipt missing"))?;
-        let hash = record_hash(&rec.payload);
-        if hash.0.as_slice() != receipt.record_hash.as_slice() {
+        let hash = record_hash(&stored.payload);
+        if hash != stored.receipt.hash {
             return Err(broken(*seq, "payload does not hash to its receipt's record hash"));
         }
+        let rec = stored.signed_record().map_err(|e| broken(*seq, e))?;
         let (payload, sigs) = decode_record(&rec).map_err(|e| broken(*seq, e))?;
         if payload.chain != *chain || payload.position != *position || payload.prev != prev.get(chain).copied() {
             return Err(broken(*seq, "chain, position or previous hash does not link"));
         }
         let checked = check_content(rec.payload, payload, sigs, origin).map_err(|e| broken(*seq, e))?;
-        let time = Timestamp::parse("server_time", &receipt.server_time).map_err(|e| broken(*seq, e))?;
-        let effects = apply(&view, &checked, Stamp { seq: *seq, time }, operator).map_err(|e| match e {
-            // A read that failed says nothing about the chain.
-            ApplyError::Unreadable(u) => LedgerError::from(u),
-            ApplyError::Rule(r) => broken(*seq, r),
-        })?;
+        let effects =
+            apply(&view, &checked, Stamp { seq: *seq, time: stored.receipt.time }, operator).map_err(|e| match e {
+                // A read that failed says nothing about the chain.
+                ApplyError::Unreadable(u) => LedgerError::from(u),
+                ApplyError::Rule(r) => broken(*seq, r),
+            })?;
         for e in effects {
             match e {
                 Effect::Bill(b) if b.id == *id => view.bill = Some(*b),

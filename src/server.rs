@@ -136,7 +136,22 @@ impl Ledger {
         if !data_dir.join(LEDGER_KEY_FILE).exists() {
             return Err(StartError::Config(format!("{} holds no ledger: run `ebld init` first", data_dir.display())));
         }
-        Self::open_on(data_dir, operator, Store::open(&data_dir.join(DB_DIR))?)
+        let db = data_dir.join(DB_DIR);
+        if !db.join("CURRENT").exists() {
+            // Never a new empty database in a ledger's folder: that would be another ledger.
+            let migrating = data_dir.join(crate::migrate::MIGRATING_DIR);
+            let hint = if migrating.exists() {
+                "an upgrade was interrupted: run `ebld migrate` again to finish it"
+            } else {
+                "restore it from a backup (docs/operations.md)"
+            };
+            return Err(StartError::Config(format!("{} has no database: {hint}", db.display())));
+        }
+        let store = Store::open(&db).map_err(|e| match e {
+            e @ crate::store::StoreError::Format { .. } => StartError::Config(format!("{}: {e}", data_dir.display())),
+            e => e.into(),
+        })?;
+        Self::open_on(data_dir, operator, store)
     }
 
     /// Opens the ledger whose key, checkpoint file and database are in `data_dir`, reading and
@@ -144,12 +159,6 @@ impl Ledger {
     /// that injects failures in tests).
     pub fn open_on(data_dir: &Path, operator: Option<PublicKey>, store: Store) -> Result<Self, StartError> {
         store.check_schema().map_err(|e| StartError::Config(format!("{}: {e}", data_dir.display())))?;
-        if store.schema_version()?.is_none() {
-            // Version 1 from before versions were recorded: mark it, nothing else changes.
-            let mut b = Batch::new();
-            b.meta(Meta::SchemaVersion, &crate::store::SCHEMA_VERSION.to_be_bytes());
-            store.commit(b)?;
-        }
         let missing = |what: &str| {
             StartError::Config(format!("{} is missing its {what}: not initialised by `ebld init`", data_dir.display()))
         };

@@ -9,7 +9,9 @@ use common::*;
 use ebl_core::ids::BillId;
 use ebl_ledger::audit::{audit_folder, scratch_folder, Fault};
 use ebl_ledger::pb;
+use ebl_ledger::store::entry::{decode_record, encode_record, StoredEntry};
 use ebl_ledger::store::keys;
+use ebl_ledger::wire::entry::{decode_signatures, encoded_signatures};
 use std::path::Path;
 use tonic::Code;
 
@@ -42,6 +44,14 @@ fn get(db: &rocksdb::DB, cf: &str, k: &[u8]) -> Vec<u8> {
     db.get_cf(db.cf_handle(cf).unwrap(), k).unwrap().unwrap()
 }
 
+/// Changes stored record `seq` as `edit` says, in the store's own encoding.
+fn edit_record(db: &rocksdb::DB, seq: u64, edit: impl FnOnce(&mut StoredEntry)) {
+    let k = keys::seq_key(seq);
+    let mut stored = decode_record(seq, &get(db, keys::CF_RECORDS, &k)).unwrap();
+    edit(&mut stored);
+    put(db, keys::CF_RECORDS, &k, &encode_record(&stored));
+}
+
 /// The first key of a column family whose key starts with `prefix`.
 fn first_key(db: &rocksdb::DB, cf: &str, prefix: &[u8]) -> Vec<u8> {
     db.iterator_cf(db.cf_handle(cf).unwrap(), rocksdb::IteratorMode::Start)
@@ -69,12 +79,10 @@ async fn the_audit_names_each_logical_corruption() {
     // A record's payload: its hash and signatures no longer hold.
     assert_fault(
         audit_damaged(data.path(), |db| {
-            let k = keys::seq_key(3);
-            let mut stored: pb::StoredRecord = prost::Message::decode(&*get(db, keys::CF_RECORDS, &k)).unwrap();
-            let payload = &mut stored.record.as_mut().unwrap().payload;
-            let last = payload.len() - 1;
-            payload[last] ^= 1;
-            put(db, keys::CF_RECORDS, &k, &prost::Message::encode_to_vec(&stored));
+            edit_record(db, 3, |stored| {
+                let last = stored.payload.len() - 1;
+                stored.payload[last] ^= 1;
+            });
         }),
         "record",
         &["record 3"],
@@ -82,10 +90,7 @@ async fn the_audit_names_each_logical_corruption() {
     // A record's receipt (its time), signatures intact: the stored record differs from the replay.
     assert_fault(
         audit_damaged(data.path(), |db| {
-            let k = keys::seq_key(2);
-            let mut stored: pb::StoredRecord = prost::Message::decode(&*get(db, keys::CF_RECORDS, &k)).unwrap();
-            stored.receipt.as_mut().unwrap().action = "TRANSFER".into();
-            put(db, keys::CF_RECORDS, &k, &prost::Message::encode_to_vec(&stored));
+            edit_record(db, 2, |stored| stored.receipt.action = "TRANSFER");
         }),
         "record",
         &["record 2", "differs"],
@@ -93,10 +98,11 @@ async fn the_audit_names_each_logical_corruption() {
     // A registry record's bytes: the first record of the log.
     assert_fault(
         audit_damaged(data.path(), |db| {
-            let k = keys::seq_key(0);
-            let mut stored: pb::StoredRecord = prost::Message::decode(&*get(db, keys::CF_RECORDS, &k)).unwrap();
-            stored.record.as_mut().unwrap().signatures[0].signature[0] ^= 1;
-            put(db, keys::CF_RECORDS, &k, &prost::Message::encode_to_vec(&stored));
+            edit_record(db, 0, |stored| {
+                let mut signatures = decode_signatures(&stored.signatures).unwrap();
+                signatures[0].signature[0] ^= 1;
+                stored.signatures = encoded_signatures(&signatures);
+            });
         }),
         "record",
         &["record 0"],

@@ -22,7 +22,7 @@ async fn cli_exports_key_checkpoint_and_an_offline_proof() {
     let size = l.store().next_seq().unwrap();
     let view = l.checkpoint_of_size(size).await;
     let info = l.info().await;
-    let issued = l.store().record(size - 1).unwrap().unwrap();
+    let issued = l.store().record(size - 1).unwrap().unwrap().to_pb().unwrap();
     let entry = stored_entry(&issued).unwrap();
     let url = l.url.clone();
     let (key, note, proof, unknown) = tokio::task::spawn_blocking(move || {

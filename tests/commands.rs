@@ -275,7 +275,8 @@ async fn a_journeys_commands_replayed_by_another_process_on_either_engine_give_t
     let size = here.next_seq().unwrap();
     let leaves: Vec<_> = here.leaf_hashes(0, size).unwrap().iter().map(Hash32::to_hex).collect();
     let digest = here.logical_digest().unwrap().to_hex();
-    let receipts: Vec<_> = (0..size).map(|s| here.record(s).unwrap().unwrap().receipt.unwrap()).collect();
+    let receipts: Vec<_> =
+        (0..size).map(|s| here.record(s).unwrap().unwrap().to_pb().unwrap().receipt.unwrap()).collect();
     let last_command = here.last_command().unwrap();
     drop(here);
 

@@ -46,7 +46,7 @@ async fn every_record_is_provably_in_the_signed_log() {
     let leaves = l.client.leaf_hashes(0, size).await.unwrap();
     assert_eq!(leaves.hashes.len() as u64, size);
     for seq in 0..size {
-        let stored = l.store().record(seq).unwrap().unwrap();
+        let stored = l.store().record(seq).unwrap().unwrap().to_pb().unwrap();
         let entry = stored_entry(&stored).unwrap();
         let record_hash = stored.receipt.as_ref().unwrap().record_hash.clone();
         assert_eq!(entry.record_hash.0.to_vec(), record_hash);
@@ -92,7 +92,7 @@ async fn bad_log_requests_are_refused_with_reason_and_field() {
     let missing = c.grpc.get_inclusion_proof(pb::GetInclusionProofRequest { leaf: None, tree_size: None }).await;
     refused(missing.map(|r| r.into_inner()), Code::InvalidArgument, "INVALID_FIELD", "leaf");
     // The last record exists but is not in the tree of size 1.
-    let last = l.store().record(size - 1).unwrap().unwrap().receipt.unwrap().record_hash;
+    let last = l.store().record(size - 1).unwrap().unwrap().to_pb().unwrap().receipt.unwrap().record_hash;
     let c = &mut l.client;
     refused(c.inclusion(Leaf::RecordHash(last), Some(1)).await, Code::FailedPrecondition, "RECORD_NOT_IN_TREE", "");
     refused(c.consistency(2, Some(1)).await, Code::InvalidArgument, "INVALID_FIELD", "first");

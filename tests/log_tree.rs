@@ -95,7 +95,7 @@ async fn writer_commits_one_leaf_per_accepted_record() {
     assert_eq!(size, 8 + 1 + 11, "4 parties with a key each, one bill, 11 more");
     let mut tree = MemoryTree::new();
     for seq in 0..size {
-        let entry = stored_entry(&store.record(seq).unwrap().unwrap()).unwrap();
+        let entry = stored_entry(&store.record(seq).unwrap().unwrap().to_pb().unwrap()).unwrap();
         assert_eq!(entry.seq, seq);
         tree.append(&[entry.leaf_hash()]).unwrap();
     }

@@ -270,6 +270,42 @@ pub enum Action {
     },
 }
 
+/// Every action's name ([`Action::name`]), so that a name read back (from storage) is one of them.
+pub const ACTION_NAMES: [&str; 27] = [
+    "REGISTER_PARTY",
+    "ADD_KEY",
+    "REVOKE_KEY",
+    "ROTATE_KEY",
+    "DELEGATE",
+    "REVOKE_DELEGATION",
+    "ISSUE",
+    "TRANSFER",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "REJECT",
+    "SURRENDER_FOR_DELIVERY",
+    "SURRENDER_FOR_AMENDMENT",
+    "SACC",
+    "SREJ",
+    "PLEDGE",
+    "RELEASE_PLEDGE",
+    "ENFORCE_PLEDGE",
+    "DEPART",
+    "ARRIVE",
+    "HANDOFF",
+    "DELIVER",
+    "CUSTOMS_HOLD",
+    "CUSTOMS_RELEASE",
+    "REROUTE",
+];
+
+/// The action name equal to `name`, if it is one.
+pub fn action_name(name: &str) -> Option<&'static str> {
+    ACTION_NAMES.iter().find(|n| **n == name).copied()
+}
+
 impl Action {
     /// The action's name, as in DCSA PINT where PINT has it.
     pub fn name(&self) -> &'static str {

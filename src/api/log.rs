@@ -7,7 +7,6 @@ use crate::checkpoint::{SignedCheckpoint, LOG_BEHIND_CHECKPOINT};
 use crate::error::LedgerError;
 use crate::pb;
 use crate::service::{intact, Shared};
-use crate::wire::entry::stored_entry;
 use crate::wire::log::{CheckpointQuery, ConsistencyQuery, InclusionQuery, Leaf, LeafRange};
 use ebl_core::hash::Hash32;
 use ebl_core::RuleError;
@@ -91,7 +90,7 @@ pub fn inclusion(shared: &Shared, q: InclusionQuery) -> Result<pb::InclusionProo
     };
     let stored =
         shared.store.record(index)?.ok_or_else(|| LedgerError::Internal(format!("record {index} is missing")))?;
-    let entry = stored_entry(&stored).map_err(|e| LedgerError::Internal(format!("record {index}: {e}")))?;
+    let entry = stored.log_entry();
     let leaf = shared.store.leaf_hashes(index, 1)?;
     if leaf != [entry.leaf_hash()] {
         return Err(LedgerError::Internal(format!("leaf {index} does not hash its record's entry")));

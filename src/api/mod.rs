@@ -15,6 +15,7 @@ pub use crate::service::{
 use crate::error::LedgerError;
 use crate::pb::{self, ledger_server::Ledger};
 use crate::service::{self, blocking};
+use crate::store::entry::StoredEntry;
 use crate::store::Store;
 use crate::wire::{decode_canonical, hash32, views::bill_view};
 use crate::writer::Answer;
@@ -77,10 +78,9 @@ async fn receipt(shared: &Arc<Shared>, answer: Answer) -> Result<pb::Receipt, Le
             let shared = shared.clone();
             blocking(move || {
                 let stored = shared.store.record(seq)?;
-                let receipt = stored.and_then(|s| s.receipt).ok_or_else(|| {
-                    LedgerError::Internal(format!("record {seq} indexed but missing or without receipt"))
-                })?;
-                Ok(pb::Receipt { duplicate: true, ..receipt })
+                let stored =
+                    stored.ok_or_else(|| LedgerError::Internal(format!("record {seq} indexed but missing")))?;
+                Ok(stored.receipt.to_pb(true))
             })
             .await
         }
@@ -146,8 +146,13 @@ fn bill_list(found: find::Found) -> pb::BillList {
     pb::BillList { bills, next: found.next.map(|n| n.0 .0.to_vec()).unwrap_or_default() }
 }
 
-fn stream(records: Vec<pb::StoredRecord>) -> Response<RecordStream> {
-    Response::new(Box::pin(futures::stream::iter(records.into_iter().map(Ok))))
+/// Stored records in their public form, as a stream.
+fn stream(records: Vec<StoredEntry>) -> Result<Response<RecordStream>, LedgerError> {
+    let records = records
+        .iter()
+        .map(|r| r.to_pb().map_err(|e| LedgerError::Internal(format!("record {}: {e}", r.receipt.seq))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Response::new(Box::pin(futures::stream::iter(records.into_iter().map(Ok)))))
 }
 
 #[tonic::async_trait]
@@ -260,7 +265,7 @@ impl Ledger for LedgerService {
                 service::history(s, &reader, &q.bill_id, q.custody)
             })
             .await?;
-        Ok(stream(records))
+        Ok(stream(records)?)
     }
 
     async fn verify_title(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::TitleView>, Status> {
@@ -363,7 +368,7 @@ impl Ledger for LedgerService {
                 service::registry(s, q.from_position)
             })
             .await?;
-        Ok(stream(records))
+        Ok(stream(records)?)
     }
 
     async fn backup(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BackupDone>, Status> {

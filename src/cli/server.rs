@@ -116,6 +116,10 @@ pub enum Command {
         #[arg(long)]
         in_memory: bool,
     },
+    /// Upgrade a stopped ledger's database from an older on-disk format to this version's: every
+    /// record taken into a new database through the ledger's checks, which must then read
+    /// exactly as the old one; the old one is kept as `db.v<version>` in the data folder.
+    Migrate,
     /// End a halt after a restore: take back the acknowledged records the database lacks from
     /// another copy of it (a newer backup, a kept-aside database, the old machine's data folder),
     /// with their original receipts, and check the tree against every published checkpoint.
@@ -177,6 +181,23 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     Err(format!("audit of {}: FAULT in {f}", folder.display()).into())
                 }
             }
+        }
+        Command::Migrate => {
+            let m = crate::migrate::migrate(&args.data_dir)?;
+            match &m.kept {
+                None => {
+                    println!("{}: already on-disk format version {}: nothing to do", args.data_dir.display(), m.from)
+                }
+                Some(kept) => println!(
+                    "migrated {} records from on-disk format version {} to {}; the old database is kept in {} \
+                     (remove it once the ledger serves as before)",
+                    m.records,
+                    m.from,
+                    crate::store::SCHEMA_VERSION,
+                    kept.display()
+                ),
+            }
+            Ok(())
         }
         Command::Recover { from } => {
             let ledger = open_stopped(&args.data_dir, operator, args.checkpoint_copy)?;

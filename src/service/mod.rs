@@ -16,9 +16,8 @@ pub mod title;
 pub mod visible;
 
 use crate::error::LedgerError;
-use crate::pb;
+use crate::store::entry::StoredEntry;
 use crate::store::Store;
-use crate::wire::decode_canonical;
 use crate::writer::WriterHandle;
 use auth::Reader;
 pub use check::check_record;
@@ -116,14 +115,14 @@ pub fn history(
     reader: &Reader,
     bill_id: &[u8],
     custody: bool,
-) -> Result<Vec<pb::StoredRecord>, LedgerError> {
+) -> Result<Vec<StoredEntry>, LedgerError> {
     let (bill, _) = visible::visible_bill(shared, reader, bill_id)?;
     let chain = if custody { ChainId::Custody(bill.id) } else { ChainId::Title(bill.id) };
     records_of(shared, &chain, 0)
 }
 
 /// The registry chain's records from `from` on (every reader may read the registry).
-pub fn registry(shared: &Shared, from: u64) -> Result<Vec<pb::StoredRecord>, LedgerError> {
+pub fn registry(shared: &Shared, from: u64) -> Result<Vec<StoredEntry>, LedgerError> {
     records_of(shared, &ChainId::Registry, from)
 }
 
@@ -148,27 +147,12 @@ pub fn handoff(
     Ok((bill, custody, blockers))
 }
 
-/// The transport document of a bill, from its ISSUE record.
+/// The transport document of a bill, as issued (kept beside its ISSUE record).
 pub fn document_of(shared: &Shared, bill: &BillState) -> Result<Vec<u8>, LedgerError> {
-    let seq = shared
-        .store
-        .chain_seqs(&ChainId::Title(bill.id), 0)?
-        .first()
-        .copied()
-        .ok_or_else(|| LedgerError::Internal("bill without records".into()))?;
-    let stored = shared
-        .store
-        .record(seq)?
-        .and_then(|s| s.record)
-        .ok_or_else(|| LedgerError::Internal("issue record missing".into()))?;
-    let p: pb::RecordPayload = decode_canonical("payload", &stored.payload)?;
-    match p.action {
-        Some(pb::record_payload::Action::Issue(i)) => Ok(i.document),
-        _ => Err(LedgerError::Internal("first record of a bill is not an ISSUE".into())),
-    }
+    shared.store.document(&bill.id)?.ok_or_else(|| LedgerError::Internal(format!("bill {} has no document", bill.id)))
 }
 
-fn records_of(shared: &Shared, chain: &ChainId, from: u64) -> Result<Vec<pb::StoredRecord>, LedgerError> {
+fn records_of(shared: &Shared, chain: &ChainId, from: u64) -> Result<Vec<StoredEntry>, LedgerError> {
     shared
         .store
         .chain_seqs(chain, from)?

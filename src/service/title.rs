@@ -9,7 +9,6 @@ use crate::bundle::{Bundle, BundleRecord, ChainKind, BUNDLE_FORMAT, COPY_NOTICE}
 use crate::checkpoint::SignedCheckpoint;
 use crate::error::LedgerError;
 use crate::replay::{replay_bill, Replayed};
-use crate::wire::entry::stored_entry;
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId};
 use ebl_core::statement::{ChainHead, StatedTitle, TitleStatement};
@@ -94,7 +93,7 @@ pub fn statement(
         .store
         .record(state.head_seq)?
         .ok_or_else(|| LedgerError::Internal(format!("head record {} missing", state.head_seq)))?;
-    let entry = stored_entry(&stored).map_err(LedgerError::Internal)?;
+    let entry = stored.log_entry();
     let st = TitleStatement {
         origin: shared.origin.clone(),
         // Never earlier than any record the ledger holds, whatever the clock did.
@@ -142,6 +141,7 @@ pub fn bundle(shared: &Shared, snap: &Snapshot, cp: &SignedCheckpoint, note: Str
     for (seq, kind) in order {
         let stored = shared.store.record(seq)?.ok_or_else(|| LedgerError::Internal(format!("record {seq} missing")))?;
         let proof = shared.store.inclusion_proof(seq, cp.size())?;
+        let stored = stored.to_pb().map_err(|e| LedgerError::Internal(format!("record {seq}: {e}")))?;
         records.push(BundleRecord::from_stored(kind, &stored, proof.into_iter().map(|h| h.0.to_vec()).collect()));
     }
     Ok(Bundle {

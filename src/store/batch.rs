@@ -2,11 +2,13 @@
 //! the log's tree nodes and metadata, gathered in one atomic write of the engine.
 
 use super::engine::Op;
+use super::entry::{encode_chain, encode_record_parts};
 use super::keys::*;
 use crate::wire::views::ReceiptInfo;
 use ebl_core::apply::{Checked, Effect};
+use ebl_core::ids::ChainId;
 use ebl_core::log::Node;
-use prost::Message;
+use ebl_core::record::Action;
 
 /// A write batch under construction for one commit.
 #[derive(Debug, Default)]
@@ -24,17 +26,29 @@ impl Batch {
         self.ops.push(Op::Put { cf, key: k.to_vec(), value: v.to_vec() });
     }
 
+    /// A raw value (`ebld migrate` copies what a format change leaves as it was).
+    pub fn put_raw(&mut self, cf: &'static str, k: &[u8], v: &[u8]) {
+        self.put(cf, k, v);
+    }
+
     fn put_json<T: serde::Serialize>(&mut self, cf: &'static str, k: &[u8], v: &T) {
         self.put(cf, k, &serde_json::to_vec(v).expect("state types serialise"));
     }
 
-    /// An accepted record: its bytes and receipt, its hash, its place in its chain.
-    pub fn record(&mut self, rec: &Checked, receipt: &ReceiptInfo) {
-        let stored = crate::wire::entry::stored_record(rec, receipt);
+    /// An accepted record: its bytes, `signatures` (as its leaf commits to them) and receipt,
+    /// its hash, its place in its chain, and for an ISSUE the bill's document.
+    pub fn record(&mut self, rec: &Checked, receipt: &ReceiptInfo, signatures: &[u8]) {
         let seq = receipt.seq;
-        self.put(CF_RECORDS, &seq_key(seq), &stored.encode_to_vec());
+        self.ops.push(Op::Put {
+            cf: CF_RECORDS,
+            key: seq_key(seq).to_vec(),
+            value: encode_record_parts(receipt, &rec.bytes, signatures),
+        });
         self.put(CF_BY_HASH, &rec.hash.0, &seq.to_be_bytes());
-        self.put(CF_CHAINS, &chain_key(&rec.payload.chain, rec.payload.position), &seq.to_be_bytes());
+        self.put(CF_CHAINS, &chain_key(&rec.payload.chain, rec.payload.position), &encode_chain(seq, &rec.hash));
+        if let (Action::Issue(issue), ChainId::Title(bill)) = (&rec.payload.action, rec.payload.chain) {
+            self.put(CF_DOCUMENTS, &bill.0 .0, &issue.document);
+        }
     }
 
     /// A state change from apply, with the indexes it implies.

@@ -9,7 +9,8 @@
 //! 1. `records`: by sequence number: the number, the record hash, the payload bytes, the
 //!    signatures as stored, the receipt's bill, position, time and action;
 //! 2. `chains`: each chain position in key order: chain, position, sequence number;
-//! 3. `by_hash`: record hash and sequence number, in hash order;
+//! 3. `by_hash`: record hash and sequence number, in hash order, then `documents`: bill id and
+//!    document bytes, in bill order;
 //! 4. `bills`, `custody`, `parties`, `keys`, `delegations`: each state, decoded and written again
 //!    as JSON, in key order, with its key decoded;
 //! 5. `index`: each entry as (what it is looked up by, the value, the bill id), in key order;
@@ -21,7 +22,6 @@
 
 use super::keys::*;
 use super::{Store, StoreError};
-use crate::wire::entry::encoded_signatures;
 use ebl_core::hash::Hash32;
 use sha2::{Digest, Sha256};
 
@@ -104,13 +104,11 @@ impl Store {
         h.part("records");
         for seq in 0..self.next_seq()? {
             let stored = self.record(seq)?.ok_or_else(|| corrupt(CF_RECORDS, format!("record {seq} is missing")))?;
-            let (Some(rec), Some(receipt)) = (stored.record, stored.receipt) else {
-                return Err(corrupt(CF_RECORDS, format!("record {seq} lacks its record or receipt")));
-            };
+            let receipt = stored.receipt.to_pb(false);
             h.field(&seq.to_be_bytes());
             h.field(&receipt.record_hash);
-            h.field(&rec.payload);
-            h.field(&encoded_signatures(&rec.signatures));
+            h.field(&stored.payload);
+            h.field(&stored.signatures);
             h.field(&receipt.bill_id);
             h.field(&receipt.position.to_be_bytes());
             h.field(receipt.server_time.as_bytes());
@@ -123,13 +121,19 @@ impl Store {
             h.field(&[kind]);
             h.field(bill);
             h.field(position);
-            h.field(&be_u64(&v).ok_or_else(|| corrupt(CF_CHAINS, "value is not a u64"))?.to_be_bytes());
+            h.field(&super::entry::decode_chain(&v).map_err(|why| corrupt(CF_CHAINS, why))?.0.to_be_bytes());
         }
         h.part("by_hash");
         for item in self.entries(CF_BY_HASH) {
             let (k, v) = item?;
             h.field(&k);
             h.field(&be_u64(&v).ok_or_else(|| corrupt(CF_BY_HASH, "value is not a u64"))?.to_be_bytes());
+        }
+        h.part("documents");
+        for item in self.entries(CF_DOCUMENTS) {
+            let (k, v) = item?;
+            h.field(&k);
+            h.field(&v);
         }
         self.states::<ebl_core::bill::BillState>(&mut h, CF_BILLS)?;
         self.states::<ebl_core::custody::CustodyState>(&mut h, CF_CUSTODY)?;

@@ -4,12 +4,14 @@
 use ebl_core::hash::Hash32;
 use ebl_core::ids::{BillId, ChainId};
 
-/// Global sequence number -> `StoredRecord` (protobuf): the payload bytes as received, the
-/// signatures, the receipt.
+/// Global sequence number -> the record with its receipt, in the store's own encoding
+/// ([`super::entry::encode_record`]): payload bytes as received, signatures as the leaf commits
+/// to them, the receipt's fields.
 pub const CF_RECORDS: &str = "records";
 /// Record hash -> global sequence number.
 pub const CF_BY_HASH: &str = "by_hash";
-/// Chain key ++ position (u64 BE) -> global sequence number.
+/// Chain key ++ position (u64 BE) -> global sequence number (u64 BE) ++ record hash
+/// ([`super::entry::encode_chain`]).
 pub const CF_CHAINS: &str = "chains";
 /// Bill id -> `BillState` (JSON).
 pub const CF_BILLS: &str = "bills";
@@ -21,6 +23,9 @@ pub const CF_KEYS: &str = "keys";
 pub const CF_CUSTODY: &str = "custody";
 /// Principal party id ++ 0x00 ++ agent party id -> `Grants` (JSON): every delegation between them.
 pub const CF_DELEGATIONS: &str = "delegations";
+/// Bill id -> its transport document exactly as issued (the ISSUE's JSON bytes), so that reads
+/// need not decode the ISSUE record.
+pub const CF_DOCUMENTS: &str = "documents";
 /// Secondary indexes: `p` party 0x00 bill, `l` locode bill, `k` country bill, `c` container 0x00
 /// bill -> empty.
 pub const CF_INDEX: &str = "index";
@@ -31,7 +36,23 @@ pub const CF_META: &str = "meta";
 pub const CF_TREE: &str = "tree";
 
 /// Every column family, in the order the ledger digest walks them.
-pub const ALL_CFS: [&str; 11] = [
+pub const ALL_CFS: [&str; 12] = [
+    CF_RECORDS,
+    CF_BY_HASH,
+    CF_CHAINS,
+    CF_BILLS,
+    CF_DOCUMENTS,
+    CF_CUSTODY,
+    CF_PARTIES,
+    CF_KEYS,
+    CF_DELEGATIONS,
+    CF_INDEX,
+    CF_META,
+    CF_TREE,
+];
+
+/// The column families of format version 1 (no documents), which `ebld migrate` reads.
+pub const V1_CFS: [&str; 11] = [
     CF_RECORDS,
     CF_BY_HASH,
     CF_CHAINS,

@@ -7,12 +7,12 @@
 pub mod batch;
 mod digest;
 pub mod engine;
+pub mod entry;
 pub mod keys;
 pub mod overlay;
 pub mod space;
 pub mod tree;
 
-use crate::pb;
 use ebl_core::bill::BillState;
 use ebl_core::custody::CustodyState;
 use ebl_core::delegation::Grants;
@@ -22,8 +22,8 @@ use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
 use ebl_core::time::Timestamp;
 use engine::{Engine, EngineError};
+use entry::StoredEntry;
 use keys::*;
-use prost::Message;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,6 +46,21 @@ pub enum StoreError {
     /// A read the core asked for failed (the failure as the core carried it back).
     #[error(transparent)]
     Unreadable(#[from] ebl_core::Unreadable),
+    /// The database is in another on-disk format: it is not read.
+    #[error("the database's on-disk format is version {found}, this ebld reads version {SCHEMA_VERSION}: {}", format_advice(*found))]
+    Format {
+        /// The version the database records.
+        found: u32,
+    },
+}
+
+/// What to do with a database of format version `found`.
+fn format_advice(found: u32) -> &'static str {
+    if found > SCHEMA_VERSION {
+        "written by a newer ebld: run that version (or newer)"
+    } else {
+        "written by an older ebld: stop the ledger and run `ebld migrate` (docs/operations.md, \"Upgrades\")"
+    }
 }
 
 impl StoreError {
@@ -56,6 +71,7 @@ impl StoreError {
             StoreError::Engine(e) => e.kind == engine::ErrorKind::Corruption,
             StoreError::Corrupt { .. } => true,
             StoreError::Unreadable(u) => u.damaged,
+            StoreError::Format { .. } => false,
         }
     }
 }
@@ -73,7 +89,7 @@ impl From<StoreError> for ebl_core::Unreadable {
 /// The version of the on-disk format (keys and value encodings, docs/architecture.md) this
 /// build writes and reads. A database records its own in `meta/schema_version`; one of another
 /// version is refused at start with a clear error, never read.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub use engine::Entry;
 
@@ -109,18 +125,53 @@ pub struct ReadCounts {
 }
 
 impl Store {
-    /// Opens (creating if needed) the RocksDB database at `path` with every column family.
+    /// Opens (creating if needed) the RocksDB database at `path` with every column family. A
+    /// database of another format version is refused before anything in it is opened for writing.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Store::check_format(path)?;
         // Bounded, so that client connections can never take the store's descriptors.
         let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
         Ok(Store::on(Box::new(engine::rocks::RocksEngine::open(path, &ALL_CFS, max)?)))
     }
 
-    /// Opens the RocksDB database at `path` to read only (a backup, a copy, or one being
-    /// audited): it must exist, and nothing in its folder is changed.
-    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+    /// Opens the RocksDB database at `path` with column families `cfs`, whatever its format
+    /// version: only for `ebld migrate`, which reads older ones and holds their lock meanwhile.
+    pub fn open_any_format(path: &Path, cfs: &[&'static str]) -> Result<Self, StoreError> {
         let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
-        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open_read_only(path, &ALL_CFS, max)?)))
+        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open(path, cfs, max)?)))
+    }
+
+    /// Opens the RocksDB database at `path` to read only (a backup, a copy, or one being
+    /// audited): it must exist, be of this format version, and nothing in its folder is changed.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        Store::check_format(path)?;
+        Store::open_read_only_with(path, &ALL_CFS)
+    }
+
+    /// Opens the RocksDB database at `path` to read only, with column families `cfs`, whatever
+    /// its format version (`ebld migrate` reads older ones with it).
+    pub fn open_read_only_with(path: &Path, cfs: &[&'static str]) -> Result<Self, StoreError> {
+        let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
+        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open_read_only(path, cfs, max)?)))
+    }
+
+    /// The format version of the RocksDB database at `path` (a database from before versions
+    /// were recorded is version 1), read without opening it for writing; `None` if there is no
+    /// database there yet.
+    pub fn format_of(path: &Path) -> Result<Option<u32>, StoreError> {
+        if !path.join("CURRENT").exists() {
+            return Ok(None);
+        }
+        let meta = Store::open_read_only_with(path, &[CF_META])?;
+        Ok(Some(meta.schema_version()?.unwrap_or(1)))
+    }
+
+    /// Refuses a database at `path` of another format version than this build's.
+    fn check_format(path: &Path) -> Result<(), StoreError> {
+        match Store::format_of(path)? {
+            Some(found) if found != SCHEMA_VERSION => Err(StoreError::Format { found }),
+            _ => Ok(()),
+        }
     }
 
     /// An empty store in memory (nothing durable: tests and simulations).
@@ -223,14 +274,18 @@ impl Store {
     }
 
     /// A stored record by sequence number.
-    pub fn record(&self, seq: u64) -> Result<Option<pb::StoredRecord>, StoreError> {
+    pub fn record(&self, seq: u64) -> Result<Option<StoredEntry>, StoreError> {
         self.get(CF_RECORDS, &seq_key(seq))?
             .map(|v| {
                 self.count_decode();
-                pb::StoredRecord::decode(v.as_slice())
-                    .map_err(|e| StoreError::Corrupt { cf: CF_RECORDS, why: e.to_string() })
+                entry::decode_record(seq, &v).map_err(|why| StoreError::Corrupt { cf: CF_RECORDS, why })
             })
             .transpose()
+    }
+
+    /// A bill's transport document, exactly as issued.
+    pub fn document(&self, id: &BillId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_DOCUMENTS, &id.0 .0)
     }
 
     /// A bill's state.
@@ -255,11 +310,8 @@ impl Store {
 
     /// The record hash at `position` of a chain.
     pub fn chain_hash(&self, chain: &ChainId, position: u64) -> Result<Option<Hash32>, StoreError> {
-        let Some(seq) = self.get(CF_CHAINS, &chain_key(chain, position))?.and_then(|v| be_u64(&v)) else {
-            return Ok(None);
-        };
-        let receipt = self.record(seq)?.and_then(|r| r.receipt);
-        Ok(receipt.and_then(|r| Hash32::from_slice(&r.record_hash)))
+        let Some(v) = self.get(CF_CHAINS, &chain_key(chain, position))? else { return Ok(None) };
+        Ok(Some(entry::decode_chain(&v).map_err(|why| StoreError::Corrupt { cf: CF_CHAINS, why })?.1))
     }
 
     /// Every delegation `principal` made to `agent`.
@@ -329,7 +381,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.scan(CF_CHAINS, &start, Some(&prefix_end(&prefix))) {
             let (_, v) = item?;
-            out.push(be_u64(&v).ok_or(StoreError::Corrupt { cf: CF_CHAINS, why: "value is not a u64".into() })?);
+            out.push(entry::decode_chain(&v).map_err(|why| StoreError::Corrupt { cf: CF_CHAINS, why })?.0);
         }
         Ok(out)
     }
@@ -350,14 +402,7 @@ impl Store {
         if found == SCHEMA_VERSION {
             return Ok(());
         }
-        let what = if found > SCHEMA_VERSION {
-            "written by a newer ebld: run that version (or newer)"
-        } else {
-            "written by an older ebld, with no migration to this version"
-        };
-        Err(format!(
-            "the database's on-disk format is version {found}, this ebld reads version {SCHEMA_VERSION}: {what}"
-        ))
+        Err(StoreError::Format { found }.to_string())
     }
 
     /// Every key and value of column family `name`, in key order (what an audit compares).

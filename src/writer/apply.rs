@@ -15,10 +15,11 @@ use super::command::Command;
 use crate::store::keys::Meta;
 use crate::store::overlay::Overlay;
 use crate::store::{Batch, Store, StoreError};
-use crate::wire::entry::checked_entry;
+use crate::wire::entry::checked_signatures;
 use crate::wire::views::ReceiptInfo;
 use ebl_core::apply::{apply, Checked, Stamp};
 use ebl_core::hash::Hash32;
+use ebl_core::log::LogEntry;
 use ebl_core::sig::PublicKey;
 use ebl_core::ApplyError;
 use ebl_core::RuleError;
@@ -130,8 +131,10 @@ fn stage(
         time: stamp.time,
         action: rec.payload.action.name(),
     };
-    let leaf = checked_entry(rec, stamp.seq, stamp.time).leaf_hash();
-    batch.record(rec, &receipt);
+    // Encoded once: what the leaf commits to is exactly what is stored.
+    let signatures = checked_signatures(rec);
+    let leaf = LogEntry::new(rec.hash, &signatures, stamp.seq, stamp.time).leaf_hash();
+    batch.record(rec, &receipt, &signatures);
     for e in &effects {
         batch.effect(e);
     }

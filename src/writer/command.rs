@@ -18,8 +18,7 @@
 
 use crate::error::LedgerError;
 use crate::pb;
-use crate::wire::entry::encoded_signatures;
-use crate::wire::payload::encode_signature;
+use crate::wire::entry::{checked_signatures, encoded_signatures};
 use ebl_core::apply::Checked;
 use ebl_core::time::Timestamp;
 use prost::Message;
@@ -62,16 +61,12 @@ pub enum CommandError {
 
 /// The bytes a record adds to a command.
 pub fn record_bytes(rec: &Checked) -> usize {
-    8 + rec.bytes.len() + signatures(rec).len()
+    8 + rec.bytes.len() + checked_signatures(rec).len()
 }
 
 /// Whether records adding up to `records` bytes ([`record_bytes`]) fit in one command.
 pub fn fits(records: usize) -> bool {
     HEADER_BYTES + records <= MAX_COMMAND_BYTES
-}
-
-fn signatures(rec: &Checked) -> Vec<u8> {
-    encoded_signatures(&rec.signatures.iter().map(encode_signature).collect::<Vec<_>>())
 }
 
 impl Command {
@@ -88,7 +83,7 @@ impl Command {
         out.extend_from_slice(&self.time.0.to_be_bytes());
         out.extend_from_slice(&(self.records.len() as u32).to_be_bytes());
         for rec in &self.records {
-            for part in [&rec.bytes[..], &signatures(rec)] {
+            for part in [&rec.bytes[..], &checked_signatures(rec)] {
                 out.extend_from_slice(&(part.len() as u32).to_be_bytes());
                 out.extend_from_slice(part);
             }

@@ -22,23 +22,30 @@ pub fn log_entry(hash: Hash32, signatures: &[pb::Signature], seq: u64, time: Tim
     LogEntry::new(hash, &encoded_signatures(signatures), seq, time)
 }
 
-/// The record's signatures as stored: each as the canonical protobuf `Signature` it arrived as
-/// (the edge refuses any other encoding, so re-encoding gives back the bytes received).
-fn stored_signatures(rec: &Checked) -> Vec<pb::Signature> {
-    rec.signatures.iter().map(crate::wire::payload::encode_signature).collect()
+/// A checked record's signatures as stored and as its log entry commits to them: each as the
+/// canonical protobuf `Signature` it arrived as (the edge refuses any other encoding, so
+/// re-encoding gives back the bytes received), encoded as [`encoded_signatures`] does.
+pub fn checked_signatures(rec: &Checked) -> Vec<u8> {
+    let signatures: Vec<pb::Signature> = rec.signatures.iter().map(crate::wire::payload::encode_signature).collect();
+    encoded_signatures(&signatures)
 }
 
-/// The entry of a checked record placed at `seq` at `time`.
-pub fn checked_entry(rec: &Checked, seq: u64, time: Timestamp) -> LogEntry {
-    log_entry(rec.hash, &stored_signatures(rec), seq, time)
+/// The signatures encoded as [`encoded_signatures`] does, decoded (a stored record's, read back).
+pub fn decode_signatures(encoded: &[u8]) -> Result<Vec<pb::Signature>, prost::DecodeError> {
+    Ok(pb::SignedRecord::decode(encoded)?.signatures)
 }
 
-/// The stored form of an accepted record: its payload bytes and signatures, and its receipt.
-pub fn stored_record(rec: &Checked, receipt: &ReceiptInfo) -> pb::StoredRecord {
-    pb::StoredRecord {
-        record: Some(pb::SignedRecord { payload: rec.bytes.clone(), signatures: stored_signatures(rec) }),
+/// The public form of a stored record: its payload bytes, its signatures (encoded as
+/// [`encoded_signatures`] does) and its receipt.
+pub fn stored_record(
+    receipt: &ReceiptInfo,
+    payload: &[u8],
+    signatures: &[u8],
+) -> Result<pb::StoredRecord, prost::DecodeError> {
+    Ok(pb::StoredRecord {
+        record: Some(pb::SignedRecord { payload: payload.to_vec(), signatures: decode_signatures(signatures)? }),
         receipt: Some(receipt.to_pb(false)),
-    }
+    })
 }
 
 /// The entry of a stored record, recomputed from its payload bytes (rehashed), its signatures and
