@@ -54,6 +54,9 @@ pub enum StartError {
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The TLS certificate or key does not load.
+    #[error(transparent)]
+    Tls(#[from] crate::net::tls::TlsError),
     /// The stored checkpoints do not load or verify with the ledger's key.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] SignError),
@@ -128,6 +131,7 @@ pub struct Ledger {
     command_journal: Option<PathBuf>,
     limits: NetLimits,
     reserve: Reserve,
+    tls: Option<Arc<crate::net::tls::Reloading>>,
 }
 
 impl Ledger {
@@ -214,6 +218,7 @@ impl Ledger {
             command_journal: None,
             limits: NetLimits::default(),
             reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
+            tls: None,
         })
     }
 
@@ -236,6 +241,18 @@ impl Ledger {
     pub fn with_disk_reserve(mut self, bytes: u64) -> Self {
         self.reserve = self.reserve.with_min_free(bytes);
         self
+    }
+
+    /// Serves TLS with the certificate and key in `files`, reloaded when they change or on
+    /// SIGHUP (a failure to load them now stops the start).
+    pub fn with_tls(mut self, files: crate::net::tls::TlsFiles) -> Result<Self, StartError> {
+        self.tls = Some(crate::net::tls::Reloading::new(files)?);
+        Ok(self)
+    }
+
+    /// Whether it serves TLS.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Guards the network edge with these limits (connections, timeouts, calls per connection).
@@ -392,7 +409,14 @@ impl Ledger {
             shutdown.await;
             let _ = fired_tx.send(());
         };
-        let incoming = crate::net::incoming(listener, limits);
+        let tls = match &self.tls {
+            Some(certs) => {
+                certs.watch();
+                Some(certs.server_config()?)
+            }
+            None => None,
+        };
+        let incoming = crate::net::incoming(listener, limits, tls);
         let serve = tonic::transport::Server::builder()
             // Dead peers are found by pings; idle live ones by the connection guard.
             .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))

@@ -67,6 +67,8 @@ mod surrender;
 mod title_model_grpc;
 #[path = "title_rules_doc.rs"]
 mod title_rules_doc;
+#[path = "tls.rs"]
+mod tls;
 #[path = "transparency_doc.rs"]
 mod transparency_doc;
 #[path = "wire_vectors.rs"]

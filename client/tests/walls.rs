@@ -40,6 +40,19 @@ fn the_verifier_needs_no_network_runtime_or_database() {
     assert!(dependents("ebl-client", "tonic").contains("ebl-client"));
 }
 
+#[test]
+fn tls_has_one_crypto_provider_ring() {
+    // Two providers compiled into rustls make it panic at run time, when it cannot choose.
+    for package in ["ebl-ledger", "ebl-client"] {
+        for provider in ["aws-lc-rs", "aws-lc-sys"] {
+            assert_eq!(dependents(package, provider), "", "{package} depends on {provider}");
+        }
+    }
+    // The check can fail: both do depend on ring, through rustls.
+    assert!(dependents("ebl-ledger", "ring").contains("rustls"));
+    assert!(dependents("ebl-client", "ring").contains("rustls"));
+}
+
 /// Whether the toolchain has the standard library for `target` (scripts/setup.sh adds it).
 fn has_target(target: &str) -> bool {
     Command::new("rustup")

@@ -59,6 +59,17 @@ pub struct Args {
     /// must extend it, or the log halts (no writes, no proofs) instead of forking.
     #[arg(long, env = "EBL_CHECKPOINT_COPY", global = true)]
     pub checkpoint_copy: Option<PathBuf>,
+    /// The server's TLS certificate chain (PEM, leaf first); with --tls-key, gRPC is served over
+    /// TLS. Reloaded when the file changes or on SIGHUP, without a restart.
+    #[arg(long, env = "EBL_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, env = "EBL_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plaintext on an address other than loopback (e.g. behind a proxy that terminates
+    /// TLS). Without it, ebld refuses to listen there without TLS.
+    #[arg(long, env = "EBL_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
     /// Append every command the writer commits to this file, as `ebld apply-commands` reads
     /// them: a developer's record of exactly what was applied (not synced, not a backup).
     #[arg(long, env = "EBL_COMMAND_JOURNAL")]
@@ -257,13 +268,36 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             if let Some(journal) = args.command_journal {
                 ledger = ledger.with_command_journal(journal);
             }
+            if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+                ledger = ledger.with_tls(crate::net::tls::TlsFiles { cert, key })?;
+            }
             let ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-            println!("ebld listening on {} (origin '{}')", listener.local_addr()?, ledger.origin());
+            let addr = listener.local_addr()?;
+            plaintext_allowed(addr, ledger.serves_tls(), args.insecure_plaintext)?;
+            // The address is the fourth word: scripts read it.
+            let scheme = if ledger.serves_tls() { "https" } else { "http" };
+            println!("ebld listening on {addr} ({scheme}, origin '{}')", ledger.origin());
             ledger.serve(listener, shutdown_signal()).await?;
             Ok(())
         }
     }
+}
+
+/// Refuses plaintext on an address other than loopback unless asked for (`--insecure-plaintext`),
+/// and warns when it is.
+pub fn plaintext_allowed(addr: std::net::SocketAddr, tls: bool, insecure: bool) -> Result<(), String> {
+    if tls || addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if !insecure {
+        return Err(format!(
+            "refusing to serve plaintext on {addr}, which is not loopback: give --tls-cert and --tls-key \
+             (docs/operations.md, \"TLS\"), or --insecure-plaintext behind a proxy that terminates TLS"
+        ));
+    }
+    tracing::warn!(%addr, "serving plaintext on an address other than loopback (--insecure-plaintext)");
+    Ok(())
 }
 
 /// Opens the ledger for a command that needs it stopped.

@@ -12,16 +12,20 @@
 //! - Accept errors (out of file descriptors above all) back off instead of spinning.
 //! - At most `max_calls_per_connection` calls in flight on one connection ([`calls`]); more are
 //!   refused with RESOURCE_EXHAUSTED.
+//! - With TLS ([`tls`]), each connection's handshake runs on its own task, over the guarded
+//!   socket, and must end within `handshake_timeout`: a slow one never holds up the accept loop.
 
 pub mod calls;
 mod conn;
 pub mod fds;
+mod stream;
+pub mod tls;
 
 pub use conn::{Conn, ConnInfo};
 pub use fds::fd_budget;
+pub use stream::Stream;
 
 use conn::{ConnState, Table};
-use futures::Stream;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -56,9 +60,15 @@ const SLOT_WAIT: Duration = Duration::from_millis(500);
 /// The longest pause after a failed accept.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The accepted connections of `listener`, each guarded by `limits`; the stream never ends and
-/// never yields an error (accept errors are logged and backed off).
-pub fn incoming(listener: TcpListener, limits: NetLimits) -> impl Stream<Item = Result<Conn, std::io::Error>> {
+/// The accepted connections of `listener`, each guarded by `limits`, and with `tls` (if given)
+/// once their handshake is done; the stream never ends and never yields an error (accept errors
+/// are logged and backed off, failed handshakes logged and closed).
+pub fn incoming(
+    listener: TcpListener,
+    limits: NetLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> impl futures::Stream<Item = Result<Stream, std::io::Error>> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let table = Arc::new(Table::default());
     async_stream(move |tx| async move {
@@ -98,15 +108,31 @@ pub fn incoming(listener: TcpListener, limits: NetLimits) -> impl Stream<Item = 
             }
             let state = Arc::new(ConnState::new(limits));
             table.insert(&state);
-            if tx.send(Ok(Conn::new(io, Some(remote), permit, state, limits))).await.is_err() {
-                return;
-            }
+            let conn = Conn::new(io, Some(remote), permit, state, limits);
+            let Some(acceptor) = &acceptor else {
+                if tx.send(Ok(Stream::Plain(conn))).await.is_err() {
+                    return;
+                }
+                continue;
+            };
+            let (acceptor, tx) = (acceptor.clone(), tx.clone());
+            tokio::spawn(async move {
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(conn)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = tx.send(Ok(Stream::Tls(Box::new(tls)))).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(?remote, error = %e, "TLS handshake failed; closed"),
+                    Err(_) => tracing::debug!(?remote, "TLS handshake not done in time; closed"),
+                }
+            });
         }
     })
 }
 
 /// A stream fed by a task through a small channel (the accept loop above).
-fn async_stream<T: Send + 'static, F>(f: impl FnOnce(tokio::sync::mpsc::Sender<T>) -> F) -> impl Stream<Item = T>
+fn async_stream<T: Send + 'static, F>(
+    f: impl FnOnce(tokio::sync::mpsc::Sender<T>) -> F,
+) -> impl futures::Stream<Item = T>
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {

@@ -2,6 +2,7 @@
 
 use super::output::Out;
 use super::{As, CliResult};
+use crate::client::Server;
 use crate::client::{payload, sign, Client, Link};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -187,8 +188,8 @@ pub enum BillCmd {
 }
 
 /// Runs a bill command.
-pub async fn run(cmd: BillCmd, server: &str, out: &Out) -> CliResult {
-    let mut c = Client::connect(server.to_string()).await?;
+pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
+    let mut c = Client::connect_to(server).await?;
     match cmd {
         BillCmd::Issue {
             actor,

@@ -6,14 +6,15 @@ use super::{As, CliResult};
 use crate::bundle::verify::{verify_with, Report, WitnessPolicy};
 use crate::bundle::Bundle;
 use crate::client::Client;
+use crate::client::Server;
 use ebl_core::log::VerifierKey;
 use ebl_core::time::Timestamp;
 use serde_json::json;
 use std::path::Path;
 
 /// Fetches the bill's bundle as `reader` and writes it to `out`.
-pub async fn fetch(server: &str, reader: &As, bill: &str, out_file: &Path, out: &Out) -> CliResult {
-    let mut c = Client::connect(server.to_string()).await?;
+pub async fn fetch(server: &Server, reader: &As, bill: &str, out_file: &Path, out: &Out) -> CliResult {
+    let mut c = Client::connect_to(server).await?;
     let id = super::bill::parse_bill(bill)?;
     let text = c.proof_bundle(&reader.identity()?, id).await?;
     let bundle = Bundle::from_json(&text).map_err(|e| format!("the ledger's bundle does not parse: {e}"))?;

@@ -4,6 +4,7 @@
 use super::bill::parse_bill;
 use super::output::Out;
 use super::{As, CliResult};
+use crate::client::Server;
 use crate::client::{Client, Identity};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -150,8 +151,8 @@ fn seal(s: &str) -> Result<pb::SealCheck, String> {
 }
 
 /// Runs a custody command.
-pub async fn run(cmd: CustodyCmd, server: &str, out: &Out) -> CliResult {
-    let mut c = Client::connect(server.to_string()).await?;
+pub async fn run(cmd: CustodyCmd, server: &Server, out: &Out) -> CliResult {
+    let mut c = Client::connect_to(server).await?;
     let (on, to, action, cosigner) = match cmd {
         CustodyCmd::Depart { on, leg, containers, train, vehicle } => {
             let conveyance = (train.is_some() || vehicle.is_some()).then(|| pb::Conveyance {

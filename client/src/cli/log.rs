@@ -6,6 +6,7 @@
 use super::output::Out;
 use super::CliResult;
 use crate::client::Client;
+use crate::client::Server;
 use clap::Subcommand;
 use ebl_core::hash::Hash32;
 use serde_json::json;
@@ -26,8 +27,8 @@ pub enum LogCmd {
 }
 
 /// Runs a log command.
-pub async fn run(cmd: LogCmd, server: &str, out: &Out) -> CliResult {
-    let mut c = Client::connect(server.to_string()).await?;
+pub async fn run(cmd: LogCmd, server: &Server, out: &Out) -> CliResult {
+    let mut c = Client::connect_to(server).await?;
     match cmd {
         LogCmd::Key => {
             let key = c.verifier_key()?.to_string();

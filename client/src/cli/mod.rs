@@ -13,7 +13,7 @@ pub mod output;
 pub mod route;
 pub mod witness;
 
-use crate::client::{Client, Identity};
+use crate::client::{Client, Identity, Server};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -24,9 +24,12 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 #[derive(Parser, Debug)]
 #[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
 pub struct Cli {
-    /// Ledger server URL.
+    /// Ledger server URL: http://HOST:PORT (plaintext) or https://HOST:PORT (TLS).
     #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
     pub server: String,
+    /// For an https:// server: the CA bundle (PEM) to trust instead of the system's roots.
+    #[arg(long, env = "EBL_CA", global = true)]
+    pub ca: Option<std::path::PathBuf>,
     /// Print JSON instead of readable text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -191,6 +194,7 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 /// Runs the CLI.
 pub async fn run(cli: Cli) -> CliResult {
     let out = output::Out { json: cli.json };
+    let server = Server { url: cli.server, ca: cli.ca };
     match cli.command {
         Command::Keygen { out: path } => {
             let public = keys::keygen(&path)?;
@@ -198,13 +202,13 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Info => {
-            let c = Client::connect(cli.server).await?;
+            let c = Client::connect_to(&server).await?;
             out.info(&c.info);
             Ok(())
         }
-        Command::Operator(cmd) => operator::run(cmd, &cli.server, &out).await,
+        Command::Operator(cmd) => operator::run(cmd, &server, &out).await,
         Command::Audit { reader } => {
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             let r = c.audit(&reader.identity()?).await?;
             if !r.clean {
                 return Err(format!("the audit found a fault in {}: {}", r.fault_part, r.fault).into());
@@ -217,7 +221,7 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Backup { key, to } => {
             let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: keys::load(&key)? };
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             let done = c.backup(&operator, &to).await?;
             out.line(&format!(
                 "backed up {} records (checkpoint {}) to {to} on the ledger's machine",
@@ -225,13 +229,13 @@ pub async fn run(cli: Cli) -> CliResult {
             ));
             Ok(())
         }
-        Command::Bill(cmd) => bill::run(cmd, &cli.server, &out).await,
-        Command::Custody(cmd) => custody::run(cmd, &cli.server, &out).await,
-        Command::Log(cmd) => log::run(cmd, &cli.server, &out).await,
+        Command::Bill(cmd) => bill::run(cmd, &server, &out).await,
+        Command::Custody(cmd) => custody::run(cmd, &server, &out).await,
+        Command::Log(cmd) => log::run(cmd, &server, &out).await,
         Command::Witness(args) => witness::run(args, &out).await,
-        Command::Monitor(args) => monitor::run(args, &cli.server, &out).await,
+        Command::Monitor(args) => monitor::run(args, &server, &out).await,
         Command::Title { reader, bill, statement } => {
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             let id = bill::parse_bill(&bill)?;
             let view = c.verify_title(&reader.identity()?, id).await?;
             if let Some(file) = statement {
@@ -244,7 +248,7 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Find { reader, container, party, place } => {
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             let q = crate::pb::FindBillsRequest {
                 container: container.unwrap_or_default(),
                 party: party.unwrap_or_default(),
@@ -254,19 +258,19 @@ pub async fn run(cli: Cli) -> CliResult {
             out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())
         }
-        Command::Bundle { reader, bill, out: file } => bundle::fetch(&cli.server, &reader, &bill, &file, &out).await,
+        Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, &out).await,
         Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
             bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, &out)
         }
         Command::Registry { reader } => {
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             out.records(&c.registry(&reader.identity()?, 0).await?);
             Ok(())
         }
         Command::Submit { file } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let rec = <crate::pb::SignedRecord as prost::Message>::decode(bytes.as_slice())?;
-            let mut c = Client::connect(cli.server).await?;
+            let mut c = Client::connect_to(&server).await?;
             out.receipt(&c.submit(rec).await?);
             Ok(())
         }

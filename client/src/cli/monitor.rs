@@ -7,6 +7,7 @@
 
 use super::output::Out;
 use crate::client::Client;
+use crate::client::Server;
 use crate::file::{read, write_atomic};
 use clap::Args;
 use ebl_core::hash::Hash32;
@@ -45,7 +46,7 @@ enum Failure {
 }
 
 struct Monitor {
-    server: String,
+    server: Server,
     log_key: VerifierKey,
     witnesses: Vec<VerifierKey>,
     k: usize,
@@ -55,7 +56,7 @@ struct Monitor {
 }
 
 /// Runs `ebl monitor`.
-pub async fn run(args: MonitorArgs, server: &str, out: &Out) -> super::CliResult {
+pub async fn run(args: MonitorArgs, server: &Server, out: &Out) -> super::CliResult {
     let log_key = VerifierKey::parse(&args.log_key).map_err(|e| format!("--log-key: {e}"))?;
     if log_key.kind() != KeyKind::Ed25519 {
         return Err("--log-key: a log key has signature type 0x01 (Ed25519)".into());
@@ -93,7 +94,7 @@ pub async fn run(args: MonitorArgs, server: &str, out: &Out) -> super::CliResult
         });
     }
     let mut m = Monitor {
-        server: server.to_string(),
+        server: server.clone(),
         log_key,
         witnesses,
         k: args.min_witnesses,
@@ -143,7 +144,7 @@ impl Monitor {
     async fn poll(&mut self) -> Result<(Checkpoint, String, Vec<String>), Failure> {
         let mut client = match self.client.take() {
             Some(c) => c,
-            None => Client::connect(self.server.clone())
+            None => Client::connect_to(&self.server)
                 .await
                 .map_err(|e| Failure::Retry(format!("cannot reach {}: {e}", self.server)))?,
         };

@@ -5,6 +5,7 @@
 use super::keys::read_public_key;
 use super::output::Out;
 use super::CliResult;
+use crate::client::Server;
 use crate::client::{self, payload, sign, Client, Identity, Link};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -150,7 +151,7 @@ fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
 }
 
 /// Runs an operator command.
-pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
+pub async fn run(cmd: OperatorCmd, server: &Server, out: &Out) -> CliResult {
     let key = |s: &str| -> Result<Vec<u8>, Box<dyn std::error::Error>> { Ok(read_public_key(s)?.0.to_vec()) };
     let mut cosigners = vec![];
     let (signing, action) = match cmd {
@@ -193,7 +194,7 @@ pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
             (link, origin, None)
         }
         None => {
-            let mut c = Client::connect(server.to_string()).await?;
+            let mut c = Client::connect_to(server).await?;
             let link = c.registry_link().await?;
             (link, c.origin().to_string(), Some(c))
         }
@@ -207,7 +208,7 @@ pub async fn run(cmd: OperatorCmd, server: &str, out: &Out) -> CliResult {
     }
     let mut c = match conn.take() {
         Some(c) => c,
-        None => Client::connect(server.to_string()).await?,
+        None => Client::connect_to(server).await?,
     };
     out.receipt(&c.submit(rec).await?);
     Ok(())

@@ -2,7 +2,10 @@
 //! `docs/wire-format.md` specifies, and a small gRPC client over them. Used by the `ebl` CLI,
 //! the demo and the tests; the server never calls it. The log's RPCs and exports are in [`log`].
 
+mod connect;
 pub mod log;
+
+pub use connect::{ConnectError, Server};
 
 use crate::pb::{self, ledger_client::LedgerClient, record_payload::Action};
 use crate::wire::read::READ_DOMAIN;
@@ -114,17 +117,6 @@ pub fn signed_read<M: Message>(reader: &Identity, origin: &str, method: &str, re
     pb::SignedRead { envelope, signature: Some(crate::wire::payload::encode_signature(&sig)) }
 }
 
-/// Why a client could not connect.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    /// The server could not be reached.
-    #[error("cannot reach the ledger: {0}")]
-    Transport(#[from] tonic::transport::Error),
-    /// The server answered GetInfo with an error.
-    #[error("the ledger refused GetInfo: {0}")]
-    Status(#[from] Status),
-}
-
 /// A connected client that knows the ledger's origin.
 #[derive(Clone)]
 pub struct Client {
@@ -135,13 +127,18 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `url` (e.g. `http://127.0.0.1:50051`) and fetches the ledger's info.
+    /// Connects to `url` (e.g. `http://127.0.0.1:50051`; `https://` trusts the system's roots)
+    /// and fetches the ledger's info.
     pub async fn connect(url: String) -> Result<Self, ConnectError> {
-        let mut grpc = LedgerClient::connect(url)
-            .await?
+        Client::connect_to(&Server::new(url)).await
+    }
+
+    /// Connects to `server` and fetches the ledger's info.
+    pub async fn connect_to(server: &Server) -> Result<Self, ConnectError> {
+        let mut grpc = LedgerClient::new(server.channel().await?)
             .max_decoding_message_size(crate::wire::MAX_MESSAGE_BYTES)
             .max_encoding_message_size(crate::wire::MAX_MESSAGE_BYTES);
-        let info = grpc.get_info(pb::GetInfoRequest {}).await?.into_inner();
+        let info = grpc.get_info(pb::GetInfoRequest {}).await.map_err(|s| server.first_call_failed(s))?.into_inner();
         Ok(Client { grpc, info })
     }
 

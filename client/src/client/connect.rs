@@ -1,0 +1,111 @@
+//! Reaching a ledger: `http://` in plaintext, `https://` over TLS (rustls with ring), trusting the
+//! CA bundle given or else the system's roots. Never a silent fallback: a scheme other than these
+//! two, an `https://` server that does not speak TLS, and an `http://` one that does are each a
+//! clear error naming the URL.
+
+use std::path::PathBuf;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::Status;
+
+/// A ledger server to connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// Its URL, `http://HOST:PORT` or `https://HOST:PORT`.
+    pub url: String,
+    /// For `https://`: the CA bundle (PEM) to trust instead of the system's roots.
+    pub ca: Option<PathBuf>,
+}
+
+impl Server {
+    /// A server at `url`, trusting the system's roots for `https://`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Server { url: url.into(), ca: None }
+    }
+
+    /// The gRPC channel to it.
+    pub async fn channel(&self) -> Result<Channel, ConnectError> {
+        let fail = |why: String| ConnectError::Unreachable { url: self.url.clone(), why };
+        let tls = if self.url.starts_with("https://") {
+            true
+        } else if self.url.starts_with("http://") {
+            false
+        } else {
+            return Err(fail("the URL must start with http:// (plaintext) or https:// (TLS)".into()));
+        };
+        let mut endpoint = Endpoint::from_shared(self.url.clone()).map_err(|e| fail(chain(&e)))?;
+        if tls {
+            let config = match &self.ca {
+                Some(ca) => {
+                    let pem = std::fs::read(ca).map_err(|e| fail(format!("the CA bundle {}: {e}", ca.display())))?;
+                    ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem))
+                }
+                None => ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint = endpoint.tls_config(config).map_err(|e| fail(chain(&e)))?;
+        } else if self.ca.is_some() {
+            return Err(fail("a CA bundle was given for a plaintext URL: use https://".into()));
+        }
+        endpoint.connect().await.map_err(|e| fail(explain(&chain(&e), tls)))
+    }
+
+    /// A first call's failure: the transport's (said as such) or the ledger's answer.
+    pub(super) fn first_call_failed(&self, status: Status) -> ConnectError {
+        // A status made from a transport failure carries it as its source.
+        let Some(source) = std::error::Error::source(&status) else {
+            return ConnectError::Status(status);
+        };
+        let why = format!("{}: {}", status.message(), chain(source));
+        // A plaintext client's first call fails this way when the server expects a TLS handshake.
+        let why = match self.url.starts_with("https://") {
+            true => explain(&why, true),
+            false => format!("{why} (if the server uses TLS, use https://)"),
+        };
+        ConnectError::Unreachable { url: self.url.clone(), why }
+    }
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// Why a client could not connect.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The server could not be reached, or not safely.
+    #[error("cannot reach the ledger at {url}: {why}")]
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// Why, with what to do where it is clear.
+        why: String,
+    },
+    /// The server answered GetInfo with an error.
+    #[error("the ledger refused GetInfo: {0}")]
+    Status(#[from] Status),
+}
+
+/// An error and its causes, outermost first, without repeats.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(e) = next {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The failure with what it most likely means for this scheme.
+fn explain(why: &str, tls: bool) -> String {
+    let hint = if tls && (why.contains("InvalidContentType") || why.contains("corrupt message")) {
+        " (the server does not speak TLS here: is it plaintext? then use http://)"
+    } else {
+        ""
+    };
+    format!("{why}{hint}")
+}

@@ -1,0 +1,241 @@
+//! TLS at the edge, with certificates the tests make: a client that trusts the ledger's CA gets
+//! in; an expired certificate, another CA and another host name are each refused with a clear
+//! message; https:// to a plaintext server and http:// to a TLS server are errors, never a
+//! fallback; a certificate replaced on disk is served to new connections with no restart; a
+//! certificate that does not load stops the start; and plaintext on an address other than
+//! loopback needs asking for.
+use crate::common;
+
+use common::*;
+use ebl_ledger::client::{Client, ConnectError, Server};
+use ebl_ledger::net::tls::TlsFiles;
+use ebl_ledger::server::{init, Ledger};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A test CA.
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Ca {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        Ca { issuer: CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap() }
+    }
+
+    /// Writes the CA's certificate to `dir/<file>` and returns its path.
+    fn write(&self, dir: &Path, file: &str) -> PathBuf {
+        let path = dir.join(file);
+        std::fs::write(&path, self.issuer.pem()).unwrap();
+        path
+    }
+
+    /// A server certificate for `names`, valid from `from` to `until` days from now, written as
+    /// `dir/<stem>.crt` and `dir/<stem>.key`.
+    fn server(&self, dir: &Path, stem: &str, names: &[&str], from: i64, until: i64) -> TlsFiles {
+        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, names[0]);
+        params.not_before = OffsetDateTime::now_utc() + time::Duration::days(from);
+        params.not_after = OffsetDateTime::now_utc() + time::Duration::days(until);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let files = TlsFiles { cert: dir.join(format!("{stem}.crt")), key: dir.join(format!("{stem}.key")) };
+        std::fs::write(&files.cert, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+        files
+    }
+}
+
+/// A ledger serving `tls` (plaintext if `None`) on 127.0.0.1, and its address.
+async fn serve(tls: Option<TlsFiles>) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let operator = key();
+    init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.verifying_key().to_bytes())).unwrap();
+    let mut ledger = Ledger::open(dir.path(), None).unwrap();
+    if let Some(files) = tls {
+        ledger = ledger.with_tls(files).unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { ledger.serve(listener, std::future::pending()).await.unwrap() });
+    (addr, dir)
+}
+
+async fn connect(url: String, ca: Option<PathBuf>) -> Result<Client, String> {
+    Client::connect_to(&Server { url, ca }).await.map_err(|e: ConnectError| e.to_string())
+}
+
+/// Why connecting to `url` trusting `ca` fails (it must).
+async fn refused(url: String, ca: Option<PathBuf>) -> String {
+    match connect(url, ca).await {
+        Ok(_) => panic!("connected"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_trusts_the_ledgers_ca_gets_in_and_others_are_refused_clearly() {
+    let certs = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL test CA");
+    let ca_file = ca.write(certs.path(), "ca.pem");
+    let files = ca.server(certs.path(), "ledger", &["127.0.0.1", "localhost"], -1, 30);
+    let (addr, _data) = serve(Some(files)).await;
+
+    // Trusting the CA: in, and the ledger answers.
+    let c = connect(format!("https://{addr}"), Some(ca_file.clone())).await.unwrap();
+    assert_eq!(c.origin(), ORIGIN);
+
+    // Another CA.
+    let other = Ca::new("another CA").write(certs.path(), "other.pem");
+    let e = refused(format!("https://{addr}"), Some(other)).await;
+    assert!(e.contains(&format!("cannot reach the ledger at https://{addr}")) && e.contains("UnknownIssuer"), "{e}");
+    // The system's roots do not know a private CA either.
+    let e = refused(format!("https://{addr}"), None).await;
+    assert!(e.contains("UnknownIssuer"), "{e}");
+
+    // http:// to a TLS server: an error, not plaintext.
+    let e = refused(format!("http://{addr}"), None).await;
+    assert!(
+        e.contains(&format!("cannot reach the ledger at http://{addr}"))
+            && e.contains("if the server uses TLS, use https://"),
+        "{e}"
+    );
+    // A CA with a plaintext URL is a mistake, said as such; so is another scheme.
+    let e = refused(format!("http://{addr}"), Some(ca_file.clone())).await;
+    assert!(e.contains("a CA bundle was given for a plaintext URL: use https://"), "{e}");
+    let e = refused(addr.clone(), None).await;
+    assert!(e.contains("must start with http:// (plaintext) or https:// (TLS)"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_certificates_other_hosts_and_plaintext_servers_are_each_named() {
+    let certs = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL test CA");
+    let ca_file = ca.write(certs.path(), "ca.pem");
+
+    let expired = ca.server(certs.path(), "expired", &["127.0.0.1"], -30, -1);
+    let (addr, _d1) = serve(Some(expired)).await;
+    let e = refused(format!("https://{addr}"), Some(ca_file.clone())).await;
+    assert!(e.contains("certificate expired"), "{e}");
+
+    let elsewhere = ca.server(certs.path(), "elsewhere", &["ledger.other.example"], -1, 30);
+    let (addr, _d2) = serve(Some(elsewhere)).await;
+    let e = refused(format!("https://{addr}"), Some(ca_file.clone())).await;
+    assert!(e.contains("not valid for name") || e.contains("NotValidForName"), "{e}");
+
+    let (addr, _d3) = serve(None).await;
+    let e = refused(format!("https://{addr}"), Some(ca_file)).await;
+    assert!(e.contains("the server does not speak TLS here"), "{e}");
+    // And plaintext to a plaintext server still works, on loopback.
+    assert_eq!(connect(format!("http://{addr}"), None).await.unwrap().origin(), ORIGIN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_certificate_is_served_to_new_connections_without_a_restart() {
+    let certs = tempfile::tempdir().unwrap();
+    let (first, second) = (Ca::new("first CA"), Ca::new("second CA"));
+    let (first_file, second_file) = (first.write(certs.path(), "first.pem"), second.write(certs.path(), "second.pem"));
+    let files = first.server(certs.path(), "ledger", &["127.0.0.1"], -1, 30);
+    let (addr, _data) = serve(Some(files.clone())).await;
+    let url = format!("https://{addr}");
+    let mut before = connect(url.clone(), Some(first_file.clone())).await.unwrap();
+    assert!(connect(url.clone(), Some(second_file.clone())).await.is_err());
+
+    // A half-written replacement does not load: the certificate in force stays.
+    std::fs::write(&files.cert, b"-----BEGIN CERTIFICATE-----\nnot yet\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(connect(url.clone(), Some(first_file.clone())).await.is_ok());
+
+    // The renewed certificate, from another CA, in place of the old files.
+    let renewed = second.server(certs.path(), "renewed", &["127.0.0.1"], -1, 30);
+    std::fs::copy(&renewed.key, &files.key).unwrap();
+    std::fs::copy(&renewed.cert, &files.cert).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while connect(url.clone(), Some(second_file.clone())).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the renewed certificate was never served");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let e = refused(url.clone(), Some(first_file)).await;
+    assert!(e.contains("UnknownIssuer"), "{e}");
+    // The connection made before keeps working.
+    before.grpc.get_info(ebl_ledger::pb::GetInfoRequest {}).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_that_does_not_load_stops_the_start_and_plaintext_stays_on_loopback() {
+    let certs = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL test CA");
+    let one = ca.server(certs.path(), "one", &["127.0.0.1"], -1, 30);
+    let two = ca.server(certs.path(), "two", &["127.0.0.1"], -1, 30);
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(key().verifying_key().to_bytes())).unwrap();
+    let mixed = TlsFiles { cert: one.cert.clone(), key: two.key.clone() };
+    let e = Ledger::open(dir.path(), None).unwrap().with_tls(mixed).err().unwrap().to_string();
+    assert!(e.contains("two.key") && e.contains("does not match the certificate"), "{e}");
+    let missing = TlsFiles { cert: certs.path().join("none.crt"), key: one.key };
+    let e = Ledger::open(dir.path(), None).unwrap().with_tls(missing).err().unwrap().to_string();
+    assert!(e.contains("none.crt"), "{e}");
+
+    use ebl_ledger::cli::server::plaintext_allowed;
+    let any: std::net::SocketAddr = "0.0.0.0:50051".parse().unwrap();
+    let e = plaintext_allowed(any, false, false).unwrap_err();
+    assert!(e.contains("refusing to serve plaintext on 0.0.0.0:50051") && e.contains("--tls-cert"), "{e}");
+    assert!(plaintext_allowed(any, false, true).is_ok());
+    assert!(plaintext_allowed(any, true, false).is_ok());
+    assert!(plaintext_allowed("127.0.0.1:50051".parse().unwrap(), false, false).is_ok());
+    assert!(plaintext_allowed("[::1]:50051".parse().unwrap(), false, false).is_ok());
+}
+
+/// What docs/operations.md ("TLS") shows: `ebld --tls-cert --tls-key`, and `ebl --server
+/// https://... --ca` against it; `ebld` refuses plaintext on an address other than loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ebld_serves_tls_from_files_and_ebl_reaches_it_with_its_ca() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL test CA");
+    let ca_file = ca.write(dir.path(), "ca.pem");
+    let files = ca.server(dir.path(), "ledger", &["127.0.0.1"], -1, 30);
+    let data = dir.path().join("data");
+    let op_pub = hex::encode(key().verifying_key().to_bytes());
+    let ebld = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ebld"));
+        c.args(args).env("EBL_DATA_DIR", &data).env("EBL_OPERATOR_KEY", &op_pub);
+        c
+    };
+    assert!(ebld(&["init", "--origin", "t.example/ebl"]).output().unwrap().status.success());
+
+    let refused = ebld(&["--listen", "0.0.0.0:0"]).output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("refusing to serve plaintext on 0.0.0.0:") && said.contains("--insecure-plaintext"),
+        "{said}"
+    );
+
+    let (cert, key) = (files.cert.to_str().unwrap(), files.key.to_str().unwrap());
+    let mut child = ebld(&["--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("(https, origin 't.example/ebl')"), "{first}");
+    let addr = first.split_whitespace().nth(3).unwrap().to_string();
+    let ebl = |args: &[&str]| Command::new(ebl_bin()).args(args).output().unwrap();
+    let server = format!("https://{addr}");
+    let out = ebl(&["--server", &server, "--ca", ca_file.to_str().unwrap(), "info"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("t.example/ebl"));
+    let plain = ebl(&["--server", &format!("http://{addr}"), "info"]);
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("if the server uses TLS, use https://"), "{plain:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
