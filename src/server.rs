@@ -132,6 +132,7 @@ pub struct Ledger {
     limits: NetLimits,
     reserve: Reserve,
     tls: Option<Arc<crate::net::tls::Reloading>>,
+    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 }
 
 impl Ledger {
@@ -219,6 +220,7 @@ impl Ledger {
             limits: NetLimits::default(),
             reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
             tls: None,
+            clients: None,
         })
     }
 
@@ -247,6 +249,13 @@ impl Ledger {
     /// SIGHUP (a failure to load them now stops the start).
     pub fn with_tls(mut self, files: crate::net::tls::TlsFiles) -> Result<Self, StartError> {
         self.tls = Some(crate::net::tls::Reloading::new(files)?);
+        Ok(self)
+    }
+
+    /// Requires every client to present a TLS certificate from the CA bundle `ca` naming its
+    /// party (mutual TLS: docs/operations.md); needs [`Ledger::with_tls`].
+    pub fn with_client_ca(mut self, ca: &Path) -> Result<Self, StartError> {
+        self.clients = Some(crate::net::tls::client_verifier(ca)?);
         Ok(self)
     }
 
@@ -409,10 +418,13 @@ impl Ledger {
             shutdown.await;
             let _ = fired_tx.send(());
         };
+        if self.clients.is_some() && self.tls.is_none() {
+            return Err(StartError::Config("a client CA needs TLS: give the server's certificate and key too".into()));
+        }
         let tls = match &self.tls {
             Some(certs) => {
                 certs.watch();
-                Some(certs.server_config()?)
+                Some(certs.server_config(self.clients.clone())?)
             }
             None => None,
         };

@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::*;
-use ebl_ledger::client::{Client, ConnectError, Server};
+use ebl_ledger::client::{self as client, Client, ConnectError, Identity, Server};
 use ebl_ledger::net::tls::TlsFiles;
 use ebl_ledger::server::{init, Ledger};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -35,6 +35,21 @@ impl Ca {
         path
     }
 
+    /// A client certificate whose SAN URIs are `uris` (e.g. `urn:ebl:party:cq-bank`), written
+    /// as `dir/<stem>.crt` and `dir/<stem>.key`.
+    fn client(&self, dir: &Path, stem: &str, uris: &[&str]) -> (PathBuf, PathBuf) {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, stem);
+        params.subject_alt_names =
+            uris.iter().map(|u| rcgen::SanType::URI(rcgen::string::Ia5String::try_from(*u).unwrap())).collect();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let (c, k) = (dir.join(format!("{stem}.crt")), dir.join(format!("{stem}.key")));
+        std::fs::write(&c, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        (c, k)
+    }
+
     /// A server certificate for `names`, valid from `from` to `until` days from now, written as
     /// `dir/<stem>.crt` and `dir/<stem>.key`.
     fn server(&self, dir: &Path, stem: &str, names: &[&str], from: i64, until: i64) -> TlsFiles {
@@ -53,21 +68,35 @@ impl Ca {
 
 /// A ledger serving `tls` (plaintext if `None`) on 127.0.0.1, and its address.
 async fn serve(tls: Option<TlsFiles>) -> (String, tempfile::TempDir) {
+    let (addr, dir, _, _) = serve_mutual(tls, None).await;
+    (addr, dir)
+}
+
+/// A ledger serving `tls`, requiring client certificates from `client_ca` if given; its address,
+/// data folder, operator and store.
+async fn serve_mutual(
+    tls: Option<TlsFiles>,
+    client_ca: Option<&Path>,
+) -> (String, tempfile::TempDir, Identity, std::sync::Arc<ebl_ledger::store::Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let operator = key();
-    init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.verifying_key().to_bytes())).unwrap();
+    let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
+    init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
     let mut ledger = Ledger::open(dir.path(), None).unwrap();
     if let Some(files) = tls {
         ledger = ledger.with_tls(files).unwrap();
     }
+    if let Some(ca) = client_ca {
+        ledger = ledger.with_client_ca(ca).unwrap();
+    }
+    let store = ledger.store();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move { ledger.serve(listener, std::future::pending()).await.unwrap() });
-    (addr, dir)
+    (addr, dir, operator, store)
 }
 
 async fn connect(url: String, ca: Option<PathBuf>) -> Result<Client, String> {
-    Client::connect_to(&Server { url, ca }).await.map_err(|e: ConnectError| e.to_string())
+    Client::connect_to(&Server { url, ca, identity: None }).await.map_err(|e: ConnectError| e.to_string())
 }
 
 /// Why connecting to `url` trusting `ca` fails (it must).
@@ -107,7 +136,7 @@ async fn a_client_that_trusts_the_ledgers_ca_gets_in_and_others_are_refused_clea
     );
     // A CA with a plaintext URL is a mistake, said as such; so is another scheme.
     let e = refused(format!("http://{addr}"), Some(ca_file.clone())).await;
-    assert!(e.contains("a CA bundle was given for a plaintext URL: use https://"), "{e}");
+    assert!(e.contains("a CA bundle or client certificate was given for a plaintext URL: use https://"), "{e}");
     let e = refused(addr.clone(), None).await;
     assert!(e.contains("must start with http:// (plaintext) or https:// (TLS)"), "{e}");
 }
@@ -238,4 +267,87 @@ async fn ebld_serves_tls_from_files_and_ebl_reaches_it_with_its_ca() {
     assert!(String::from_utf8_lossy(&plain.stderr).contains("if the server uses TLS, use https://"), "{plain:?}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_binds_each_connection_to_the_party_its_certificate_names() {
+    let certs = tempfile::tempdir().unwrap();
+    let (server_ca, client_ca) = (Ca::new("eBL test CA"), Ca::new("eBL clients CA"));
+    let ca_file = server_ca.write(certs.path(), "ca.pem");
+    let clients_file = client_ca.write(certs.path(), "clients.pem");
+    let files = server_ca.server(certs.path(), "ledger", &["127.0.0.1"], -1, 30);
+    let (addr, _data, op, store) = serve_mutual(Some(files), Some(&clients_file)).await;
+    let url = format!("https://{addr}");
+    let as_party =
+        |cert: (PathBuf, PathBuf)| Server { url: url.clone(), ca: Some(ca_file.clone()), identity: Some(cert) };
+
+    // The operator's connection registers two parties.
+    let mut operator =
+        Client::connect_to(&as_party(client_ca.client(certs.path(), "op", &["urn:ebl:party:operator"]))).await.unwrap();
+    let mut ids = Vec::new();
+    for party in ["cq-bank", "cq-mto"] {
+        let role = if party == "cq-bank" { ebl_ledger::pb::Role::Bank } else { ebl_ledger::pb::Role::Carrier };
+        operator.operator(&op, client::register_party(party, party, role, &[], vec![])).await.unwrap();
+        let id = Identity::new(party, key());
+        operator.operator(&op, client::add_key(party, id.public())).await.unwrap();
+        ids.push(id);
+    }
+    let (bank, mto) = (ids[0].clone(), ids[1].clone());
+
+    // The bank's connection: its own signed reads go through; another party's are refused
+    // before anything is looked up, for unary calls and streams alike.
+    let mut c = Client::connect_to(&as_party(client_ca.client(certs.path(), "bank", &["urn:ebl:party:cq-bank"])))
+        .await
+        .unwrap();
+    assert_eq!(c.registry(&bank, 0).await.unwrap().len(), 4);
+    let denied = |s: tonic::Status| {
+        assert_eq!(s.code(), tonic::Code::PermissionDenied, "{s:?}");
+        assert_eq!(reason_of(&s), "CERTIFICATE_PARTY");
+        s.message().to_string()
+    };
+    let m = denied(c.registry(&mto, 0).await.unwrap_err());
+    assert!(m.contains("certificate is party cq-bank's, not cq-mto's"), "{m}");
+    let bill = ebl_core::ids::BillId::derive(&mto.party, "CERT-1", 0);
+    denied(c.history(&mto, bill).await.unwrap_err());
+    denied(c.bill(&mto, bill).await.unwrap_err());
+
+    // A record acted by another party (here the operator's) is refused too, alone or in a
+    // batch, and changes nothing.
+    let before = store.digest().unwrap();
+    denied(
+        c.operator(&op, client::register_party("sg-buyer", "SG", ebl_ledger::pb::Role::Trader, &[], vec![]))
+            .await
+            .unwrap_err(),
+    );
+    let link = c.registry_link().await.unwrap();
+    let p = client::payload(
+        c.origin(),
+        None,
+        link,
+        ebl_core::ids::OPERATOR,
+        None,
+        ebl_core::time::Timestamp::now(),
+        client::register_party("sg-buyer", "SG", ebl_ledger::pb::Role::Trader, &[], vec![]),
+    );
+    let batch = c
+        .grpc
+        .submit_batch(ebl_ledger::pb::SubmitBatchRequest { records: vec![client::sign(&p, &[&op])] })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(ebl_ledger::pb::submit_result::Outcome::Error(e)) = &batch.results[0].outcome else { panic!("{batch:?}") };
+    assert_eq!(e.reason, "CERTIFICATE_PARTY", "{e:?}");
+    assert_eq!(store.digest().unwrap(), before);
+
+    // A certificate from the client CA that names no party may connect (GetInfo is public) but
+    // carries no signed request.
+    let mut unnamed = Client::connect_to(&as_party(client_ca.client(certs.path(), "nobody", &[]))).await.unwrap();
+    let m = denied(unnamed.registry(&bank, 0).await.unwrap_err());
+    assert!(m.contains("names no party (one SAN URI urn:ebl:party:<party id>)"), "{m}");
+
+    // No certificate, or one from another CA: no connection at all.
+    let e = refused(url.clone(), Some(ca_file.clone())).await;
+    assert!(e.contains(&url) && e.contains("give --client-cert and --client-key"), "{e}");
+    let stranger = Ca::new("stranger CA").client(certs.path(), "stranger", &["urn:ebl:party:cq-bank"]);
+    assert!(Client::connect_to(&as_party(stranger)).await.is_err());
 }

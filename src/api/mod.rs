@@ -13,6 +13,7 @@ pub use crate::service::{
 };
 
 use crate::error::LedgerError;
+use crate::net::tls::Peer;
 use crate::pb::{self, ledger_server::Ledger};
 use crate::service::{self, blocking};
 use crate::store::entry::StoredEntry;
@@ -42,6 +43,26 @@ type RecordStream = Pin<Box<dyn Stream<Item = Result<pb::StoredRecord, Status>> 
 
 /// The party whose share of the writer's queue a record uses: its first signer (the actor, or
 /// the agent signing for it).
+/// Who the connection's TLS client certificate names ([`Peer::Anyone`] without mutual TLS).
+fn peer<T>(req: &Request<T>) -> Peer {
+    req.extensions().get::<crate::net::ConnInfo>().map_or(Peer::Anyone, |c| c.peer.clone())
+}
+
+/// Refuses a read signed, or a record acted, by another party than the connection's client
+/// certificate names (mutual TLS): PERMISSION_DENIED, before anything is looked up.
+fn bound(peer: &Peer, party: &PartyId) -> Result<(), RuleError> {
+    let why = match peer {
+        Peer::Anyone => return Ok(()),
+        Peer::Party(p) if p == party.as_str() => return Ok(()),
+        Peer::Party(p) => format!("this connection's TLS client certificate is party {p}'s, not {party}'s"),
+        Peer::Unnamed => format!(
+            "this connection's TLS client certificate names no party (one SAN URI {}<party id>)",
+            crate::net::tls::PARTY_URI
+        ),
+    };
+    Err(RuleError::Forbidden { reason: "CERTIFICATE_PARTY", why })
+}
+
 fn signer(rec: &Checked) -> &PartyId {
     &rec.signatures.first().expect("prepare requires at least one signer").party
 }
@@ -54,14 +75,17 @@ impl LedgerService {
 
     async fn read<T: Send + 'static>(
         &self,
-        req: pb::SignedRead,
+        req: Request<pb::SignedRead>,
         method: &'static str,
         f: impl FnOnce(&Shared, Reader, Vec<u8>) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, Status> {
         let shared = self.shared.clone();
+        let peer = peer(&req);
+        let req = req.into_inner();
         Ok(blocking(move || {
             let (reader, request) =
                 authenticate(&shared.store, &shared.origin, &shared.operator, &shared.replay, &req, method)?;
+            bound(&peer, &reader.party())?;
             let _pass = shared.gate.enter(&reader.party(), Work::Reads, 1)?;
             f(&shared, reader, request)
         })
@@ -184,9 +208,11 @@ impl Ledger for LedgerService {
 
     async fn submit(&self, req: Request<pb::SignedRecord>) -> Result<Response<pb::Receipt>, Status> {
         let shared = self.shared.clone();
+        let peer = peer(&req);
         let rec = req.into_inner();
         let checked = blocking(move || {
             let rec = check::arrive(rec, &shared.origin)?;
+            bound(&peer, &rec.payload.actor)?;
             check::admit(&shared.store, &shared.operator, rec, &HashSet::new())
         })
         .await?;
@@ -199,6 +225,7 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::SubmitBatchRequest>,
     ) -> Result<Response<pb::SubmitBatchResponse>, Status> {
+        let peer = peer(&req);
         let records = req.into_inner().records;
         if records.len() > MAX_BATCH_RECORDS {
             return Err(status::to_status(&LedgerError::Rule(RuleError::Limit {
@@ -207,6 +234,11 @@ impl Ledger for LedgerService {
             })));
         }
         let mut checked = check::check_batch(&self.shared, records).await;
+        for c in checked.iter_mut() {
+            if let Err(e) = c.as_ref().map_or(Ok(()), |rec| bound(&peer, &rec.payload.actor)) {
+                *c = Err(e.into());
+            }
+        }
         // Each signer's records count against its share of the writer's queue, all or none.
         let mut per_party: HashMap<&PartyId, usize> = HashMap::new();
         for c in checked.iter().flatten() {
@@ -247,7 +279,7 @@ impl Ledger for LedgerService {
 
     async fn get_bill(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BillView>, Status> {
         let view = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/GetBill", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/GetBill", |s, reader, request| {
                 let q: pb::GetBillRequest = decode_canonical("envelope.request", &request)?;
                 let b = service::bill(s, &reader, &q.bill_id)?;
                 Ok(bill_view(&b.state, b.custody.as_ref(), b.document))
@@ -260,7 +292,7 @@ impl Ledger for LedgerService {
 
     async fn get_history(&self, req: Request<pb::SignedRead>) -> Result<Response<RecordStream>, Status> {
         let records = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/GetHistory", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/GetHistory", |s, reader, request| {
                 let q: pb::GetHistoryRequest = decode_canonical("envelope.request", &request)?;
                 service::history(s, &reader, &q.bill_id, q.custody)
             })
@@ -270,7 +302,7 @@ impl Ledger for LedgerService {
 
     async fn verify_title(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::TitleView>, Status> {
         let (snap, with_statement) = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/VerifyTitle", |s, reader, request| {
                 let q: pb::VerifyTitleRequest = decode_canonical("envelope.request", &request)?;
                 Ok((service::title(s, &reader, &q.bill_id)?, !q.without_statement))
             })
@@ -303,7 +335,7 @@ impl Ledger for LedgerService {
 
     async fn get_proof_bundle(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::ProofBundleFile>, Status> {
         let snap = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/GetProofBundle", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/GetProofBundle", |s, reader, request| {
                 let q: pb::GetProofBundleRequest = decode_canonical("envelope.request", &request)?;
                 service::title(s, &reader, &q.bill_id)
             })
@@ -333,7 +365,7 @@ impl Ledger for LedgerService {
 
     async fn verify_handoff(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::HandoffCheck>, Status> {
         let check = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
                 let q: pb::VerifyHandoffRequest = decode_canonical("envelope.request", &request)?;
                 let (bill, custody, blockers) = service::handoff(s, &reader, &q.bill_id, q.leg)?;
                 Ok(pb::HandoffCheck {
@@ -349,7 +381,7 @@ impl Ledger for LedgerService {
 
     async fn find_bills(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BillList>, Status> {
         let list = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/FindBills", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/FindBills", |s, reader, request| {
                 let q: pb::FindBillsRequest = decode_canonical("envelope.request", &request)?;
                 let (by, after) = find_query(&q)?;
                 let found = find::find(s, &reader, &by, after, q.limit as usize)?;
@@ -363,7 +395,7 @@ impl Ledger for LedgerService {
 
     async fn get_registry(&self, req: Request<pb::SignedRead>) -> Result<Response<RecordStream>, Status> {
         let records = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/GetRegistry", |s, _reader, request| {
+            .read(req, "/ebl.v1.Ledger/GetRegistry", |s, _reader, request| {
                 let q: pb::GetRegistryRequest = decode_canonical("envelope.request", &request)?;
                 service::registry(s, q.from_position)
             })
@@ -373,7 +405,7 @@ impl Ledger for LedgerService {
 
     async fn backup(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BackupDone>, Status> {
         let done = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/Backup", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/Backup", |s, reader, request| {
                 let q: pb::BackupRequest = decode_canonical("envelope.request", &request)?;
                 if !matches!(reader, Reader::Operator) {
                     return Err(RuleError::Forbidden {
@@ -398,7 +430,7 @@ impl Ledger for LedgerService {
 
     async fn audit(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::AuditReport>, Status> {
         let report = self
-            .read(req.into_inner(), "/ebl.v1.Ledger/Audit", |s, reader, request| {
+            .read(req, "/ebl.v1.Ledger/Audit", |s, reader, request| {
                 let _: pb::AuditRequest = decode_canonical("envelope.request", &request)?;
                 let auditor = match &reader {
                     Reader::Operator => true,

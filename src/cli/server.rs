@@ -66,6 +66,11 @@ pub struct Args {
     /// The TLS certificate's private key (PEM).
     #[arg(long, env = "EBL_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// With TLS: require every client to present a certificate from this CA bundle (PEM) naming
+    /// its party in a SAN URI `urn:ebl:party:<party id>`; a request signed by another party is
+    /// refused PERMISSION_DENIED.
+    #[arg(long, env = "EBL_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Serve plaintext on an address other than loopback (e.g. behind a proxy that terminates
     /// TLS). Without it, ebld refuses to listen there without TLS.
     #[arg(long, env = "EBL_INSECURE_PLAINTEXT")]
@@ -270,6 +275,9 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
             if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
                 ledger = ledger.with_tls(crate::net::tls::TlsFiles { cert, key })?;
+            }
+            if let Some(ca) = &args.tls_client_ca {
+                ledger = ledger.with_client_ca(ca)?;
             }
             let ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;

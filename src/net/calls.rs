@@ -102,7 +102,11 @@ mod tests {
         let mut svc = CallsLayer { max: 1 }.layer(inner);
         let req = || {
             let mut r = http::Request::new(());
-            r.extensions_mut().insert(ConnInfo { remote: None, state: state.clone() });
+            r.extensions_mut().insert(ConnInfo {
+                remote: None,
+                state: state.clone(),
+                peer: crate::net::tls::Peer::Anyone,
+            });
             r
         };
         let first = svc.call(req());

@@ -115,6 +115,8 @@ pub struct ConnInfo {
     pub remote: Option<SocketAddr>,
     /// The connection's shared state.
     pub state: Arc<ConnState>,
+    /// Who the connection's TLS client certificate names (mutual TLS).
+    pub peer: super::tls::Peer,
 }
 
 /// An accepted socket under its guard.
@@ -157,7 +159,7 @@ impl Connected for Conn {
     type ConnectInfo = ConnInfo;
 
     fn connect_info(&self) -> ConnInfo {
-        ConnInfo { remote: self.remote, state: self.state.clone() }
+        ConnInfo { remote: self.remote, state: self.state.clone(), peer: super::tls::Peer::Anyone }
     }
 }
 

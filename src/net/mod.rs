@@ -119,7 +119,8 @@ pub fn incoming(
             tokio::spawn(async move {
                 match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(conn)).await {
                     Ok(Ok(tls)) => {
-                        let _ = tx.send(Ok(Stream::Tls(Box::new(tls)))).await;
+                        let peer = tls::peer_of(tls.get_ref().1.peer_certificates());
+                        let _ = tx.send(Ok(Stream::Tls(Box::new(tls), peer))).await;
                     }
                     Ok(Err(e)) => tracing::debug!(?remote, error = %e, "TLS handshake failed; closed"),
                     Err(_) => tracing::debug!(?remote, "TLS handshake not done in time; closed"),

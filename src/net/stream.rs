@@ -1,6 +1,7 @@
 //! An accepted connection as the server reads it: the guarded socket itself, or TLS over it.
 //! Either way the guard (slot, handshake and idle timers, eviction) is the socket's, underneath.
 
+use super::tls::Peer;
 use super::{Conn, ConnInfo};
 use std::io;
 use std::pin::Pin;
@@ -12,8 +13,8 @@ use tonic::transport::server::Connected;
 pub enum Stream {
     /// Plaintext (loopback, or `--insecure-plaintext`).
     Plain(Conn),
-    /// TLS, its handshake done.
-    Tls(Box<tokio_rustls::server::TlsStream<Conn>>),
+    /// TLS, its handshake done, and who its client certificate names.
+    Tls(Box<tokio_rustls::server::TlsStream<Conn>>, Peer),
 }
 
 impl Connected for Stream {
@@ -22,7 +23,7 @@ impl Connected for Stream {
     fn connect_info(&self) -> ConnInfo {
         match self {
             Stream::Plain(c) => c.connect_info(),
-            Stream::Tls(t) => t.get_ref().0.connect_info(),
+            Stream::Tls(t, peer) => ConnInfo { peer: peer.clone(), ..t.get_ref().0.connect_info() },
         }
     }
 }
@@ -35,7 +36,7 @@ macro_rules! either {
                 let $s = Pin::new($s);
                 $e
             }
-            Stream::Tls($s) => {
+            Stream::Tls($s, _) => {
                 let $s = Pin::new($s.as_mut());
                 $e
             }
@@ -69,7 +70,7 @@ impl AsyncWrite for Stream {
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Plain(c) => c.is_write_vectored(),
-            Stream::Tls(t) => t.is_write_vectored(),
+            Stream::Tls(t, _) => t.is_write_vectored(),
         }
     }
 }

@@ -30,6 +30,12 @@ pub struct Cli {
     /// For an https:// server: the CA bundle (PEM) to trust instead of the system's roots.
     #[arg(long, env = "EBL_CA", global = true)]
     pub ca: Option<std::path::PathBuf>,
+    /// For a server that requires mutual TLS: this client's certificate (PEM), naming its party.
+    #[arg(long, env = "EBL_CLIENT_CERT", global = true, requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The client certificate's key (PEM): not the party's signing key.
+    #[arg(long, env = "EBL_CLIENT_KEY", global = true, requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
     /// Print JSON instead of readable text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -194,7 +200,7 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 /// Runs the CLI.
 pub async fn run(cli: Cli) -> CliResult {
     let out = output::Out { json: cli.json };
-    let server = Server { url: cli.server, ca: cli.ca };
+    let server = Server { url: cli.server, ca: cli.ca, identity: cli.client_cert.zip(cli.client_key) };
     match cli.command {
         Command::Keygen { out: path } => {
             let public = keys::keygen(&path)?;

@@ -14,12 +14,15 @@ pub struct Server {
     pub url: String,
     /// For `https://`: the CA bundle (PEM) to trust instead of the system's roots.
     pub ca: Option<PathBuf>,
+    /// For a server that requires mutual TLS: this client's certificate and key (PEM), the
+    /// certificate naming its party (`urn:ebl:party:<id>`).
+    pub identity: Option<(PathBuf, PathBuf)>,
 }
 
 impl Server {
     /// A server at `url`, trusting the system's roots for `https://`.
     pub fn new(url: impl Into<String>) -> Self {
-        Server { url: url.into(), ca: None }
+        Server { url: url.into(), ca: None, identity: None }
     }
 
     /// The gRPC channel to it.
@@ -34,16 +37,20 @@ impl Server {
         };
         let mut endpoint = Endpoint::from_shared(self.url.clone()).map_err(|e| fail(chain(&e)))?;
         if tls {
-            let config = match &self.ca {
-                Some(ca) => {
-                    let pem = std::fs::read(ca).map_err(|e| fail(format!("the CA bundle {}: {e}", ca.display())))?;
-                    ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem))
-                }
+            let read = |what: &str, path: &PathBuf| {
+                std::fs::read(path).map_err(|e| fail(format!("the {what} {}: {e}", path.display())))
+            };
+            let mut config = match &self.ca {
+                Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("CA bundle", ca)?)),
                 None => ClientTlsConfig::new().with_native_roots(),
             };
+            if let Some((cert, key)) = &self.identity {
+                let (cert, key) = (read("client certificate", cert)?, read("client key", key)?);
+                config = config.identity(tonic::transport::Identity::from_pem(cert, key));
+            }
             endpoint = endpoint.tls_config(config).map_err(|e| fail(chain(&e)))?;
-        } else if self.ca.is_some() {
-            return Err(fail("a CA bundle was given for a plaintext URL: use https://".into()));
+        } else if self.ca.is_some() || self.identity.is_some() {
+            return Err(fail("a CA bundle or client certificate was given for a plaintext URL: use https://".into()));
         }
         endpoint.connect().await.map_err(|e| fail(explain(&chain(&e), tls)))
     }
@@ -54,11 +61,20 @@ impl Server {
         let Some(source) = std::error::Error::source(&status) else {
             return ConnectError::Status(status);
         };
-        let why = format!("{}: {}", status.message(), chain(source));
-        // A plaintext client's first call fails this way when the server expects a TLS handshake.
-        let why = match self.url.starts_with("https://") {
-            true => explain(&why, true),
-            false => format!("{why} (if the server uses TLS, use https://)"),
+        let cause = chain(source);
+        let why = match cause.starts_with(status.message()) {
+            true => cause,
+            false => format!("{}: {cause}", status.message()),
+        };
+        // A first call fails this way when the server expects a TLS handshake (plaintext client)
+        // or a client certificate (mutual TLS) that it did not get.
+        let why = match (self.url.starts_with("https://"), &self.identity) {
+            (true, None) => format!(
+                "{} (if the server requires mutual TLS, give --client-cert and --client-key)",
+                explain(&why, true)
+            ),
+            (true, Some(_)) => explain(&why, true),
+            (false, _) => format!("{why} (if the server uses TLS, use https://)"),
         };
         ConnectError::Unreachable { url: self.url.clone(), why }
     }
@@ -104,6 +120,8 @@ fn chain(e: &dyn std::error::Error) -> String {
 fn explain(why: &str, tls: bool) -> String {
     let hint = if tls && (why.contains("InvalidContentType") || why.contains("corrupt message")) {
         " (the server does not speak TLS here: is it plaintext? then use http://)"
+    } else if tls && why.contains("CertificateRequired") {
+        " (the server requires mutual TLS: give --client-cert and --client-key)"
     } else {
         ""
     };
