@@ -29,6 +29,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod error;
 pub mod hold;
+pub mod metrics;
 pub mod migrate;
 pub mod net;
 pub mod pb;

@@ -133,6 +133,7 @@ pub struct Ledger {
     reserve: Reserve,
     tls: Option<Arc<crate::net::tls::Reloading>>,
     clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    metrics: Option<tokio::net::TcpListener>,
 }
 
 impl Ledger {
@@ -221,6 +222,7 @@ impl Ledger {
             reserve: Reserve::new(data_dir, DEFAULT_DISK_RESERVE),
             tls: None,
             clients: None,
+            metrics: None,
         })
     }
 
@@ -231,6 +233,13 @@ impl Ledger {
         self.published.extend(checkpoint::read_file(&path, &self.verifier)?);
         self.checkpoint_copy = Some(path);
         Ok(self)
+    }
+
+    /// Serves metrics on `listener` (`GET /metrics`, see [`crate::metrics`]), over TLS if the
+    /// ledger serves TLS.
+    pub fn with_metrics(mut self, listener: tokio::net::TcpListener) -> Self {
+        self.metrics = Some(listener);
+        self
     }
 
     /// Pushes every new checkpoint to these witnesses and serves their cosignatures.
@@ -312,7 +321,7 @@ impl Ledger {
     /// Serves gRPC on `listener` until `shutdown` resolves; the writer then finishes its last
     /// commit before this returns.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), StartError> {
@@ -371,7 +380,10 @@ impl Ledger {
             Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io(path))?),
             None => None,
         };
-        let (writer, writer_thread) = crate::writer::spawn(self.store.clone(), self.operator, hold.clone(), journal)?;
+        let witness_names = self.witnesses.iter().map(|w| w.key.name().to_string()).collect();
+        let metrics = Arc::new(crate::metrics::Metrics::new(witness_names));
+        let (writer, writer_thread) =
+            crate::writer::spawn(self.store.clone(), self.operator, hold.clone(), journal, metrics.clone())?;
         let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
         let signer_task = signer::spawn(
             signer::Signer {
@@ -398,18 +410,24 @@ impl Ledger {
             ledger_secret: self.signing_key.clone(),
             auditing: Default::default(),
             gate: Default::default(),
+            metrics: metrics.clone(),
+            started: std::time::SystemTime::now(),
         });
-        let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared))
+        let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<pb::ledger_server::LedgerServer<LedgerService>>().await;
         let health_task = tokio::spawn(write_health(health_reporter.clone(), hold));
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|e| StartError::Config(format!("reflection: {e}")))?;
+        // Reflection as v1 and as v1alpha, which many tools still ask for.
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1alpha =
+            reflection().build_v1alpha().map_err(|e| StartError::Config(format!("reflection: {e}")))?;
+        let reflection = reflection().build_v1().map_err(|e| StartError::Config(format!("reflection: {e}")))?;
         tracing::info!(addr = ?listener.local_addr().ok(), origin = %self.origin, "serving");
         // Once `shutdown` fires, open connections get DRAIN_DEADLINE to finish their calls; a client
         // that never answers the HTTP/2 goodbye does not keep the server up.
@@ -424,7 +442,18 @@ impl Ledger {
         let tls = match &self.tls {
             Some(certs) => {
                 certs.watch();
-                Some(certs.server_config(self.clients.clone())?)
+                Some(certs.server_config(self.clients.clone(), &[b"h2"])?)
+            }
+            None => None,
+        };
+        let metrics_task = match self.metrics.take() {
+            Some(listener) => {
+                let tls = match &self.tls {
+                    Some(certs) => Some(certs.server_config(None, &[b"http/1.1"])?),
+                    None => None,
+                };
+                let serve = crate::metrics::http::serve(listener, metrics.clone(), shared, tls, std::future::pending());
+                Some(tokio::spawn(serve))
             }
             None => None,
         };
@@ -438,8 +467,10 @@ impl Ledger {
             .max_concurrent_streams(Some(2 * limits.max_calls_per_connection as u32))
             .layer(crate::net::calls::CallsLayer { max: limits.max_calls_per_connection })
             .layer(tower::util::MapResponseLayer::new(crate::api::status::transport_status))
+            .layer(crate::metrics::layer::TimingLayer { metrics })
             .add_service(health)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(ledger)
             .serve_with_incoming_shutdown(incoming, shutdown);
         let deadline = async {
@@ -473,6 +504,9 @@ impl Ledger {
             tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
         health_task.abort();
+        if let Some(task) = metrics_task {
+            task.abort();
+        }
         // The next start then replays no write-ahead log.
         if let Err(e) = self.store.flush() {
             tracing::warn!(error = %e, "could not flush the database at stop");

@@ -39,7 +39,7 @@ fn stop(mut child: Child) {
 }
 
 async fn post(url: &str, body: String) -> ebl_ledger::witness::client::HttpAnswer {
-    let url = ebl_ledger::witness::client::parse_url(url).unwrap();
+    let url = ebl_ledger::witness::client::Endpoint::new(url, None).unwrap();
     ebl_ledger::witness::client::add_checkpoint(&url, body, std::time::Duration::from_secs(10)).await.unwrap()
 }
 

@@ -224,11 +224,15 @@ async fn a_full_disk_refuses_writes_early_keeps_reads_and_resumes_without_a_rest
     let op = l.operator.clone();
     l.client.bill(&op, bill).await.unwrap();
     assert!(eventually(10, || async { write_health(&l.url).await == not_serving }).await, "write health while full");
+    // The operator's metrics say so, and count the refusal by its reason.
+    assert_eq!(l.metric(r#"ebl_writes_refused{reason="DISK_RESERVE"}"#).await, 1.0);
+    assert_eq!(l.metric(r#"ebl_records_refused_total{code="UNAVAILABLE",reason="DISK_RESERVE"}"#).await, 1.0);
 
     // Space comes back: the same record is accepted, with no restart.
     std::fs::remove_file(&filler).unwrap();
     l.client.submit(endorse).await.unwrap();
     assert!(eventually(10, || async { write_health(&l.url).await == serving }).await, "write health after");
+    assert_eq!(l.metric(r#"ebl_writes_refused{reason="DISK_RESERVE"}"#).await, 0.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,19 +143,31 @@ async fn registry_rpc_info_batch_health_and_reflection() {
         .unwrap()
         .into_inner();
     assert_eq!(h.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
-    use tonic_reflection::pb::v1::{
-        server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
-        server_reflection_response::MessageResponse, ServerReflectionRequest,
-    };
-    let mut refl = ServerReflectionClient::new(channel);
-    let req = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut resp = refl.server_reflection_info(futures::stream::iter(vec![req])).await.unwrap().into_inner();
-    let msg = resp.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else { panic!("no list") };
-    assert!(list.service.iter().any(|s| s.name == "ebl.v1.Ledger"), "{list:?}");
+    // Reflection answers as v1 and as v1alpha (which many tools still ask for), alike.
+    macro_rules! list_services {
+        ($v:ident) => {{
+            use tonic_reflection::pb::$v::{
+                server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
+                server_reflection_response::MessageResponse, ServerReflectionRequest,
+            };
+            let mut refl = ServerReflectionClient::new(channel.clone());
+            let req = ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            };
+            let mut resp = refl.server_reflection_info(futures::stream::iter(vec![req])).await.unwrap().into_inner();
+            let msg = resp.message().await.unwrap().unwrap();
+            let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else { panic!("no list") };
+            // Each version lists itself as the reflection service, and the same others.
+            let mut names: Vec<String> =
+                list.service.into_iter().map(|s| s.name).filter(|s| !s.starts_with("grpc.reflection.")).collect();
+            names.sort();
+            names
+        }};
+    }
+    let v1 = list_services!(v1);
+    assert!(v1.iter().any(|s| s == "ebl.v1.Ledger"), "{v1:?}");
+    assert_eq!(list_services!(v1alpha), v1);
 }
 
 #[tokio::test]

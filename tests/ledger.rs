@@ -45,6 +45,8 @@ mod leaks;
 mod log_rpc;
 #[path = "log_tree.rs"]
 mod log_tree;
+#[path = "metrics.rs"]
+mod metrics;
 #[path = "monitor.rs"]
 mod monitor;
 #[path = "multimodal.rs"]

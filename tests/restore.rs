@@ -92,6 +92,11 @@ async fn assert_halted(l: &mut TestLedger, reason: &str, published: &pb::Checkpo
     l.client.bill(&exporter, bill).await.unwrap();
     let not_serving = tonic_health::pb::health_check_response::ServingStatus::NotServing as i32;
     assert!(eventually(10, || async { write_health(&l.url).await == not_serving }).await, "write health");
+    // The operator's metrics show the halt and the refused writes by their reason.
+    assert_eq!(l.metric(&format!(r#"ebl_log_halted{{reason="{reason}"}}"#)).await, 1.0);
+    assert_eq!(l.metric(&format!(r#"ebl_writes_refused{{reason="{reason}"}}"#)).await, 1.0);
+    let refused = format!(r#"ebl_records_refused_total{{code="FAILED_PRECONDITION",reason="{reason}"}}"#);
+    assert!(l.metric(&refused).await >= 2.0, "the record and the batch refused above");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

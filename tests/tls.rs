@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::*;
+use ebl_ledger::checkpoint::push::WitnessTarget;
 use ebl_ledger::client::{self as client, Client, ConnectError, Identity, Server};
 use ebl_ledger::net::tls::TlsFiles;
 use ebl_ledger::server::{init, Ledger};
@@ -210,14 +211,14 @@ async fn a_certificate_that_does_not_load_stops_the_start_and_plaintext_stays_on
     let e = Ledger::open(dir.path(), None).unwrap().with_tls(missing).err().unwrap().to_string();
     assert!(e.contains("none.crt"), "{e}");
 
-    use ebl_ledger::cli::server::plaintext_allowed;
+    use ebl_client::tls::plaintext_allowed;
     let any: std::net::SocketAddr = "0.0.0.0:50051".parse().unwrap();
-    let e = plaintext_allowed(any, false, false).unwrap_err();
+    let e = plaintext_allowed("ebld", any, false, false).unwrap_err();
     assert!(e.contains("refusing to serve plaintext on 0.0.0.0:50051") && e.contains("--tls-cert"), "{e}");
-    assert!(plaintext_allowed(any, false, true).is_ok());
-    assert!(plaintext_allowed(any, true, false).is_ok());
-    assert!(plaintext_allowed("127.0.0.1:50051".parse().unwrap(), false, false).is_ok());
-    assert!(plaintext_allowed("[::1]:50051".parse().unwrap(), false, false).is_ok());
+    assert!(plaintext_allowed("ebld", any, false, true).is_ok());
+    assert!(plaintext_allowed("ebld", any, true, false).is_ok());
+    assert!(plaintext_allowed("ebld", "127.0.0.1:50051".parse().unwrap(), false, false).is_ok());
+    assert!(plaintext_allowed("ebld", "[::1]:50051".parse().unwrap(), false, false).is_ok());
 }
 
 /// What docs/operations.md ("TLS") shows: `ebld --tls-cert --tls-key`, and `ebl --server
@@ -246,17 +247,28 @@ async fn ebld_serves_tls_from_files_and_ebl_reaches_it_with_its_ca() {
         said.contains("refusing to serve plaintext on 0.0.0.0:") && said.contains("--insecure-plaintext"),
         "{said}"
     );
+    // Metrics in plaintext off loopback are refused the same way.
+    let refused = ebld(&["--listen", "127.0.0.1:0", "--metrics-listen", "0.0.0.0:0"]).output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("--metrics-listen: refusing to serve plaintext"), "{said}");
 
     let (cert, key) = (files.cert.to_str().unwrap(), files.key.to_str().unwrap());
-    let mut child = ebld(&["--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+    let tls = ["--tls-cert", cert, "--tls-key", key, "--metrics-listen", "127.0.0.1:0"];
+    let mut child = ebld(&[&["--listen", "127.0.0.1:0"][..], &tls].concat())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
     assert!(first.contains("(https, origin 't.example/ebl')"), "{first}");
     let addr = first.split_whitespace().nth(3).unwrap().to_string();
+    // The metrics are served over TLS too, with the same certificate.
+    let metrics = second.trim().strip_prefix("ebld metrics on https://").unwrap_or_else(|| panic!("{second}"));
+    let body = https_get(metrics.trim_end_matches("/metrics"), "/metrics", &ca_file).await;
+    assert!(body.contains("# TYPE ebl_log_size gauge") && body.contains("ebl_wal_syncs_total"), "{body}");
     let ebl = |args: &[&str]| Command::new(ebl_bin()).args(args).output().unwrap();
     let server = format!("https://{addr}");
     let out = ebl(&["--server", &server, "--ca", ca_file.to_str().unwrap(), "info"]);
@@ -266,7 +278,10 @@ async fn ebld_serves_tls_from_files_and_ebl_reaches_it_with_its_ca() {
     assert!(!plain.status.success());
     assert!(String::from_utf8_lossy(&plain.stderr).contains("if the server uses TLS, use https://"), "{plain:?}");
     child.kill().unwrap();
-    child.wait().unwrap();
+    let logs = child.wait_with_output().unwrap().stderr;
+    let logs = String::from_utf8_lossy(&logs);
+    // Logs to a pipe carry no colour codes.
+    assert!(logs.contains("serving") && !logs.contains('\x1b'), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -350,4 +365,131 @@ async fn mutual_tls_binds_each_connection_to_the_party_its_certificate_names() {
     assert!(e.contains(&url) && e.contains("give --client-cert and --client-key"), "{e}");
     let stranger = Ca::new("stranger CA").client(certs.path(), "stranger", &["urn:ebl:party:cq-bank"]);
     assert!(Client::connect_to(&as_party(stranger)).await.is_err());
+}
+
+/// A witness serving HTTPS from `files` on 127.0.0.1 for the log `log`; its address and key.
+async fn tls_witness(
+    files: TlsFiles,
+    log: ebl_core::log::VerifierKey,
+    state: &Path,
+) -> (std::net::SocketAddr, ebl_core::log::VerifierKey) {
+    let certs = ebl_client::tls::Reloading::new(files).unwrap();
+    let config = certs.server_config(None, &[b"http/1.1"]).unwrap();
+    let w = ebl_ledger::witness::Witness::open("witness.example/w1", key(), vec![log], state).unwrap();
+    let vkey = w.verifier_key();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ebl_ledger::witness::serve(listener, w, Some(config), std::future::pending()));
+    (addr, vkey)
+}
+
+/// Why an add-checkpoint exchange with `url` trusting `ca` fails (it must).
+async fn witness_refused(url: &str, ca: Option<&Path>) -> String {
+    use ebl_ledger::witness::client::{add_checkpoint, Endpoint};
+    let to = match Endpoint::new(url, ca) {
+        Ok(to) => to,
+        Err(e) => return e.to_string(),
+    };
+    match add_checkpoint(&to, "old 0\n".into(), Duration::from_secs(10)).await {
+        Ok(a) => panic!("answered {a:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_pushes_to_a_witness_over_https_trusting_its_ca_and_nothing_else() {
+    let certs = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL witnesses CA");
+    let ca_file = ca.write(certs.path(), "ca.pem");
+    let files = ca.server(certs.path(), "witness", &["127.0.0.1"], -1, 30);
+    let mut l = TestLedger::start().await;
+    let log = l.log_key().await;
+    let state = tempfile::tempdir().unwrap();
+    let (addr, vkey) = tls_witness(files, log.clone(), state.path()).await;
+
+    // The ledger trusts the witness's CA and gets its cosignatures over HTTPS.
+    let target = WitnessTarget::parse(&format!("https://{addr}={vkey}"), Some(&ca_file)).unwrap();
+    let mut l = l.with_witnesses(vec![target]).await;
+    journey_cast(&mut l).await;
+    let view = l.cosigned_checkpoint(8, 1).await;
+    assert_eq!(view.cosignatures[0].witness, "witness.example/w1");
+
+    // Another CA, plaintext to it, TLS to a plaintext witness, a CA for an http:// URL, another
+    // scheme: each an error naming what is wrong, never a fallback.
+    let other = Ca::new("another CA").write(certs.path(), "other.pem");
+    let e = witness_refused(&format!("https://{addr}"), Some(&other)).await;
+    assert!(e.contains("UnknownIssuer"), "{e}");
+    let e = witness_refused(&format!("http://{addr}"), None).await;
+    assert!(e.contains("if the witness uses TLS, use https://"), "{e}");
+    let plain = TestWitness::start("witness.example/w2", vec![log]).await;
+    let e = witness_refused(&format!("https://{}", plain.addr), Some(&ca_file)).await;
+    assert!(e.contains("the witness does not speak TLS here"), "{e}");
+    let e = witness_refused(&plain.url(), Some(&ca_file)).await;
+    assert!(e.contains("a CA bundle was given for a plaintext URL: use https://"), "{e}");
+    let e = witness_refused(&format!("ftp://{addr}"), None).await;
+    assert!(e.contains("must start with http:// (plaintext) or https:// (TLS)"), "{e}");
+}
+
+/// `ebl witness --tls-cert --tls-key` serves HTTPS; plain HTTP off loopback needs asking for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_witness_binary_serves_https_and_refuses_plaintext_off_loopback() {
+    use ebl_ledger::witness::client::{add_checkpoint, Endpoint};
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("eBL witnesses CA");
+    let ca_file = ca.write(dir.path(), "ca.pem");
+    let files = ca.server(dir.path(), "witness", &["127.0.0.1"], -1, 30);
+    let secret = dir.path().join("w.key");
+    std::fs::write(&secret, hex::encode(key().to_bytes())).unwrap();
+    let log = ebl_core::log::VerifierKey::from_signing_key("t.example/ebl", ebl_core::log::KeyKind::Ed25519, &key())
+        .unwrap()
+        .to_string();
+    let witness = |listen: &str, tls: bool| {
+        let mut c = Command::new(ebl_bin());
+        c.args(["witness", "--listen", listen, "--name", "witness.example/w1", "--log", &log])
+            .arg("--key")
+            .arg(&secret)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"));
+        if tls {
+            c.arg("--tls-cert").arg(&files.cert).arg("--tls-key").arg(&files.key);
+        }
+        c
+    };
+    let refused = witness("0.0.0.0:0", false).output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("refusing to serve plaintext on 0.0.0.0:") && said.contains("--insecure-plaintext"),
+        "{said}"
+    );
+
+    let mut child = witness("127.0.0.1:0", true).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.trim_end().ends_with("(https)"), "{first}");
+    let addr = first.split_whitespace().nth(4).unwrap().to_string();
+    // A malformed body gets the witness's own answer, over TLS.
+    let to = Endpoint::new(&format!("https://{addr}"), Some(&ca_file)).unwrap();
+    let a = add_checkpoint(&to, "not a request".into(), Duration::from_secs(10)).await.unwrap();
+    assert_eq!(a.status, 400, "{a:?}");
+    let e = witness_refused(&format!("http://{addr}"), None).await;
+    assert!(e.contains("if the witness uses TLS, use https://"), "{e}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// An HTTPS GET of `path` on `addr`, trusting `ca`: the whole answer.
+async fn https_get(addr: &str, path: &str, ca: &Path) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ebl_client::tls::client_config(Some(ca)).unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let host = addr.rsplit_once(':').unwrap().0.to_string();
+    let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+    let mut s = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    String::from_utf8_lossy(&raw).into_owned()
 }

@@ -9,6 +9,8 @@
 //! - [`cli`]: the `ebl` command line.
 //! - [`witness`]: the C2SP witness (`ebl witness`): add-checkpoint over HTTP, durable state,
 //!   and the log's HTTP client for it.
+//! - [`serve`]: a small HTTP/1.1 server (the witness, the ledger's metrics).
+//! - [`tls`]: TLS for servers (a certificate reloaded from its files) and HTTP/1.1 clients.
 //! - [`file`]: small text files replaced atomically (checkpoint, witness and monitor state).
 //! - [`wire`], [`bundle`]: re-exported from ebl-verify.
 
@@ -16,6 +18,8 @@ pub mod cli;
 pub mod client;
 pub mod file;
 pub mod pb;
+pub mod serve;
+pub mod tls;
 pub mod witness;
 
 pub use ebl_verify::{bundle, wire};

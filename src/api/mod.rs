@@ -73,6 +73,21 @@ impl LedgerService {
         LedgerService { shared }
     }
 
+    /// One record through the checks, the party's share of the queue and the writer.
+    async fn submit_one(&self, req: Request<pb::SignedRecord>) -> Result<Answer, LedgerError> {
+        let shared = self.shared.clone();
+        let peer = peer(&req);
+        let rec = req.into_inner();
+        let checked = blocking(move || {
+            let rec = check::arrive(rec, &shared.origin)?;
+            bound(&peer, &rec.payload.actor)?;
+            check::admit(&shared.store, &shared.operator, rec, &HashSet::new())
+        })
+        .await?;
+        let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1)?;
+        self.shared.writer.submit(checked).await
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         req: Request<pb::SignedRead>,
@@ -82,14 +97,18 @@ impl LedgerService {
         let shared = self.shared.clone();
         let peer = peer(&req);
         let req = req.into_inner();
-        Ok(blocking(move || {
+        let result = blocking(move || {
             let (reader, request) =
                 authenticate(&shared.store, &shared.origin, &shared.operator, &shared.replay, &req, method)?;
             bound(&peer, &reader.party())?;
             let _pass = shared.gate.enter(&reader.party(), Work::Reads, 1)?;
             f(&shared, reader, request)
         })
-        .await?)
+        .await;
+        if let Err(e) = &result {
+            self.shared.metrics.read_refused(e);
+        }
+        Ok(result?)
     }
 }
 
@@ -207,18 +226,9 @@ impl Ledger for LedgerService {
     }
 
     async fn submit(&self, req: Request<pb::SignedRecord>) -> Result<Response<pb::Receipt>, Status> {
-        let shared = self.shared.clone();
-        let peer = peer(&req);
-        let rec = req.into_inner();
-        let checked = blocking(move || {
-            let rec = check::arrive(rec, &shared.origin)?;
-            bound(&peer, &rec.payload.actor)?;
-            check::admit(&shared.store, &shared.operator, rec, &HashSet::new())
-        })
-        .await?;
-        let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1).map_err(LedgerError::from)?;
-        let answer = self.shared.writer.submit(checked).await?;
-        Ok(Response::new(receipt(&self.shared, answer).await?))
+        let answer = self.submit_one(req).await;
+        self.shared.metrics.record(&answer);
+        Ok(Response::new(receipt(&self.shared, answer?).await?))
     }
 
     async fn submit_batch(
@@ -228,10 +238,14 @@ impl Ledger for LedgerService {
         let peer = peer(&req);
         let records = req.into_inner().records;
         if records.len() > MAX_BATCH_RECORDS {
-            return Err(status::to_status(&LedgerError::Rule(RuleError::Limit {
+            let e = LedgerError::Rule(RuleError::Limit {
                 reason: "BATCH_TOO_LARGE",
                 why: format!("{} records in one batch; the limit is {MAX_BATCH_RECORDS}", records.len()),
-            })));
+            });
+            let status = status::to_status(&e);
+            let refused = Err(e);
+            records.iter().for_each(|_| self.shared.metrics.record(&refused));
+            return Err(status);
         }
         let mut checked = check::check_batch(&self.shared, records).await;
         for c in checked.iter_mut() {
@@ -263,6 +277,7 @@ impl Ledger for LedgerService {
         drop(passes);
         let mut results = Vec::with_capacity(answers.len());
         for a in answers {
+            self.shared.metrics.record(&a);
             let r = match a {
                 Ok(a) => receipt(&self.shared, a).await,
                 Err(e) => Err(e),

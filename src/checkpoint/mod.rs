@@ -158,6 +158,8 @@ struct Inner {
     refusal: Option<Refusal>,
     /// Set once the tree is found not to extend what the log published; never cleared.
     halt: Option<Refusal>,
+    /// When the latest checkpoint was published by this process.
+    published_at: Option<std::time::SystemTime>,
 }
 
 impl Default for LogState {
@@ -207,6 +209,17 @@ impl LogState {
         }
     }
 
+    /// When the latest checkpoint was signed by this process (`None` before its first).
+    pub fn published_at(&self) -> Option<std::time::SystemTime> {
+        self.inner.read().expect("log state lock poisoned").published_at
+    }
+
+    /// The time (Unix seconds) of the newest cosignature `witness` gave that is still held.
+    pub fn last_cosigned(&self, witness: &str) -> Option<u64> {
+        let inner = self.inner.read().expect("log state lock poisoned");
+        inner.recent.iter().rev().find_map(|w| w.cosignatures.iter().find(|c| c.witness == witness).map(|c| c.time))
+    }
+
     /// Follows new checkpoints (the current one is marked as seen).
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<SignedCheckpoint>>> {
         self.signed.subscribe()
@@ -245,6 +258,7 @@ impl LogState {
                 inner.recent.pop_front();
             }
             inner.refusal = None;
+            inner.published_at = Some(std::time::SystemTime::now());
         }
         self.signed.send_replace(Some(cp));
     }

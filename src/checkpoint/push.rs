@@ -16,11 +16,10 @@
 
 use super::{Cosignature, LogState, Refusal, SignedCheckpoint, LOG_BEHIND_WITNESS, WITNESS_SEES_FORK};
 use crate::store::Store;
-use crate::witness::client::{self, ClientError};
+use crate::witness::client::{self, ClientError, Endpoint};
 use ebl_core::hash::Hash32;
 use ebl_core::log::witness::{parse_cosignatures, parse_size, AddCheckpoint};
 use ebl_core::log::{KeyKind, VerifierKey};
-use http::Uri;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -32,21 +31,23 @@ pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
 /// The longest wait between two attempts at a failing witness.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// A witness the ledger pushes to: its base URL and its cosigner verifier key.
+/// A witness the ledger pushes to: where it is and its cosigner verifier key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessTarget {
-    /// `http://host:port[/prefix]`; requests go to `<url>/add-checkpoint`.
-    pub url: Uri,
+    /// `http[s]://host:port[/prefix]`; requests go to `<url>/add-checkpoint`.
+    pub url: Endpoint,
     /// The witness's verifier key (signature type 0x04).
     pub key: VerifierKey,
 }
 
 impl WitnessTarget {
     /// Parses `URL=VERIFIER_KEY` (split at the first `=`: a URL here has no query, and a key's
-    /// base64 may end in `=`).
-    pub fn parse(s: &str) -> Result<Self, String> {
+    /// base64 may end in `=`); an `https://` witness is trusted through the CA bundle `ca`, or
+    /// else the system's roots.
+    pub fn parse(s: &str, ca: Option<&std::path::Path>) -> Result<Self, String> {
         let (url, key) = s.split_once('=').ok_or_else(|| format!("witness {s:?}: expected URL=VERIFIER_KEY"))?;
-        let url = client::parse_url(url).map_err(|e| e.to_string())?;
+        let ca = ca.filter(|_| url.starts_with("https://"));
+        let url = Endpoint::new(url, ca).map_err(|e| e.to_string())?;
         let key = VerifierKey::parse(key).map_err(|e| format!("witness {url}: {e}"))?;
         if key.kind() != KeyKind::CosignatureV1 {
             return Err(format!("witness {url}: {key} is not a cosignature/v1 key (signature type 0x04)"));
@@ -240,17 +241,17 @@ mod tests {
     #[test]
     fn targets_parse_url_and_cosigner_key() {
         let k = key(KeyKind::CosignatureV1);
-        let t = WitnessTarget::parse(&format!("http://127.0.0.1:7380/w1={k}")).unwrap();
+        let t = WitnessTarget::parse(&format!("http://127.0.0.1:7380/w1={k}"), None).unwrap();
         assert_eq!((t.url.to_string().as_str(), t.key.to_string()), ("http://127.0.0.1:7380/w1", k.clone()));
         for bad in [
             format!("http://127.0.0.1:7380 {k}"),
-            format!("https://w.example={k}"),
+            format!("ftp://w.example={k}"),
             format!("http://127.0.0.1:1/?a=1={k}"),
             format!("127.0.0.1:7380={k}"),
             "http://127.0.0.1:7380=not-a-key".to_string(),
             format!("http://127.0.0.1:7380={}", key(KeyKind::Ed25519)),
         ] {
-            assert!(WitnessTarget::parse(&bad).is_err(), "{bad}");
+            assert!(WitnessTarget::parse(&bad, None).is_err(), "{bad}");
         }
     }
 }

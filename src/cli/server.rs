@@ -37,6 +37,9 @@ pub struct Args {
     /// comma separated), e.g. `http://127.0.0.1:7380=witness.example/w1+1234abcd+BA...`.
     #[arg(long = "witness", env = "EBL_WITNESSES", value_delimiter = ',', global = true)]
     pub witnesses: Vec<String>,
+    /// The CA bundle (PEM) to trust for `https://` witnesses instead of the system's roots.
+    #[arg(long, env = "EBL_WITNESS_CA", global = true)]
+    pub witness_ca: Option<PathBuf>,
     /// Most open client connections (also bounded by the open-file limit, after a reserve for
     /// the store); when all are taken, the longest-idle one is closed to make room.
     #[arg(long, env = "EBL_MAX_CONNECTIONS", default_value_t = NetLimits::default().max_connections, global = true)]
@@ -59,6 +62,10 @@ pub struct Args {
     /// must extend it, or the log halts (no writes, no proofs) instead of forking.
     #[arg(long, env = "EBL_CHECKPOINT_COPY", global = true)]
     pub checkpoint_copy: Option<PathBuf>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9464: over TLS
+    /// when the server has a certificate; plaintext only on loopback unless --insecure-plaintext.
+    #[arg(long, env = "EBL_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
     /// The server's TLS certificate chain (PEM, leaf first); with --tls-key, gRPC is served over
     /// TLS. Reloaded when the file changes or on SIGHUP, without a restart.
     #[arg(long, env = "EBL_TLS_CERT", requires = "tls_key")]
@@ -254,7 +261,7 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .witnesses
                 .iter()
                 .filter(|w| !w.trim().is_empty())
-                .map(|w| WitnessTarget::parse(w.trim()))
+                .map(|w| WitnessTarget::parse(w.trim(), args.witness_ca.as_deref()))
                 .collect::<Result<Vec<_>, _>>()?;
             let seconds = |what: &str, s: f64| {
                 std::time::Duration::try_from_secs_f64(s)
@@ -279,33 +286,29 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             if let Some(ca) = &args.tls_client_ca {
                 ledger = ledger.with_client_ca(ca)?;
             }
-            let ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
+            let mut ledger = ledger.with_witnesses(witnesses).with_limits(limits).with_disk_reserve(args.disk_reserve);
             let listener = tokio::net::TcpListener::bind(&args.listen).await?;
             let addr = listener.local_addr()?;
-            plaintext_allowed(addr, ledger.serves_tls(), args.insecure_plaintext)?;
+            ebl_client::tls::plaintext_allowed("ebld", addr, ledger.serves_tls(), args.insecure_plaintext)?;
+            let mut metrics_at = None;
+            if let Some(listen) = &args.metrics_listen {
+                let metrics = tokio::net::TcpListener::bind(listen).await?;
+                let at = metrics.local_addr()?;
+                let what = "ebld --metrics-listen";
+                ebl_client::tls::plaintext_allowed(what, at, ledger.serves_tls(), args.insecure_plaintext)?;
+                ledger = ledger.with_metrics(metrics);
+                metrics_at = Some(at);
+            }
             // The address is the fourth word: scripts read it.
             let scheme = if ledger.serves_tls() { "https" } else { "http" };
             println!("ebld listening on {addr} ({scheme}, origin '{}')", ledger.origin());
+            if let Some(at) = metrics_at {
+                println!("ebld metrics on {scheme}://{at}/metrics");
+            }
             ledger.serve(listener, shutdown_signal()).await?;
             Ok(())
         }
     }
-}
-
-/// Refuses plaintext on an address other than loopback unless asked for (`--insecure-plaintext`),
-/// and warns when it is.
-pub fn plaintext_allowed(addr: std::net::SocketAddr, tls: bool, insecure: bool) -> Result<(), String> {
-    if tls || addr.ip().is_loopback() {
-        return Ok(());
-    }
-    if !insecure {
-        return Err(format!(
-            "refusing to serve plaintext on {addr}, which is not loopback: give --tls-cert and --tls-key \
-             (docs/operations.md, \"TLS\"), or --insecure-plaintext behind a proxy that terminates TLS"
-        ));
-    }
-    tracing::warn!(%addr, "serving plaintext on an address other than loopback (--insecure-plaintext)");
-    Ok(())
 }
 
 /// Opens the ledger for a command that needs it stopped.

@@ -65,6 +65,10 @@ pub struct Shared {
     pub auditing: std::sync::Mutex<()>,
     /// Records and reads in flight per party.
     pub gate: gate::Gate,
+    /// What the operator's metrics count.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// When this process began serving.
+    pub started: std::time::SystemTime,
 }
 
 /// Runs blocking work (the store, signature checks) off the async runtime.

@@ -410,6 +410,12 @@ impl Store {
         self.scan(name, b"", None)
     }
 
+    /// How many times the engine has synced its write-ahead log since it was opened (`None` for
+    /// an engine that keeps none).
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.engine.wal_syncs()
+    }
+
     /// Writes every column family's memtable to its files, so that the next open replays no
     /// log (done at a graceful stop).
     pub fn flush(&self) -> Result<(), StoreError> {

@@ -95,12 +95,14 @@ impl WriterHandle {
 }
 
 /// Starts the writer thread. It ends when every handle is dropped, after its last commit. Each
-/// command committed is appended to `journal`, if given (see [`command::frame`]).
+/// command committed is appended to `journal`, if given (see [`command::frame`]), and counted
+/// in `metrics`.
 pub fn spawn(
     store: Arc<Store>,
     operator: PublicKey,
     hold: WriteHold,
     mut journal: Option<std::fs::File>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
     // What is in the database at start was recovered from disk, so it is synced.
@@ -121,7 +123,12 @@ pub fn spawn(
                 }
                 let (replies, records): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.reply, j.rec)).unzip();
                 let cmd = Command { time: Timestamp::now(), records };
+                let start = std::time::Instant::now();
                 let done = commit_command(&store, &operator, index + 1, &cmd);
+                if done.grown.is_some() {
+                    // A group that added records was synced before any of them is answered.
+                    metrics.commit_group(cmd.records.len(), start.elapsed());
+                }
                 if done.committed {
                     index += 1;
                     if let Some(file) = &mut journal {

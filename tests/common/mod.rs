@@ -37,6 +37,8 @@ pub struct TestLedger {
     pub operator: Identity,
     pub parties: HashMap<String, Identity>,
     pub url: String,
+    /// Where its metrics are served (`host:port`).
+    pub metrics: std::net::SocketAddr,
     /// The witnesses the ledger pushes to (kept across restarts).
     pub witnesses: Vec<WitnessTarget>,
     /// The copy of its checkpoints outside the data folder, if any (kept across restarts).
@@ -147,6 +149,9 @@ impl TestLedger {
             ledger = ledger.with_checkpoint_copy(copy.clone()).unwrap();
         }
         let store = ledger.store();
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics = metrics_listener.local_addr().unwrap();
+        let ledger = ledger.with_metrics(metrics_listener);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -165,6 +170,7 @@ impl TestLedger {
             operator,
             parties,
             url,
+            metrics,
             witnesses,
             checkpoint_copy,
             disk_reserve,
@@ -172,6 +178,24 @@ impl TestLedger {
             shutdown: Some(tx),
             task: Some(task),
         }
+    }
+
+    /// The metrics served now (`GET /metrics`): each sample line as (name with labels, value).
+    pub async fn scrape(&self) -> Vec<(String, f64)> {
+        let (status, body) = http_get(self.metrics, "/metrics").await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
+        body.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| {
+                let (name, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {l:?}"));
+                (name.to_string(), value.parse().unwrap_or_else(|_| panic!("not a value: {l:?}")))
+            })
+            .collect()
+    }
+
+    /// The value of the sample `name` (with its labels, as the exposition writes them), 0 if absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        self.scrape().await.into_iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| v)
     }
 
     /// Stops the server (waiting for the writer) and starts it again on the same data.
@@ -508,4 +532,15 @@ pub async fn write_health(url: &str) -> i32 {
     let mut h = tonic_health::pb::health_client::HealthClient::new(channel);
     let req = tonic_health::pb::HealthCheckRequest { service: ebl_ledger::server::WRITE_HEALTH.into() };
     h.check(req).await.map(|r| r.into_inner().status).unwrap_or(-1)
+}
+
+/// A plain HTTP/1.1 GET of `path` on `addr`: the status line and the body.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    (head.lines().next().unwrap_or("").to_string(), body.to_string())
 }

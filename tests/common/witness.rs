@@ -36,7 +36,7 @@ impl TestWitness {
         let w = ebl_ledger::witness::Witness::open(name, key.clone(), logs.clone(), state.path()).unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            ebl_ledger::witness::serve(listener, w, async {
+            ebl_ledger::witness::serve(listener, w, None, async {
                 rx.await.ok();
             })
             .await
@@ -64,7 +64,7 @@ impl TestWitness {
     }
 
     pub fn target(&self) -> WitnessTarget {
-        WitnessTarget::parse(&format!("{}={}", self.url(), self.verifier_key())).unwrap()
+        WitnessTarget::parse(&format!("{}={}", self.url(), self.verifier_key()), None).unwrap()
     }
 
     /// Stops it (its port is then closed).
@@ -89,7 +89,7 @@ impl TestWitness {
 
     /// POSTs a raw add-checkpoint body.
     pub async fn post(&self, body: String) -> ebl_ledger::witness::client::HttpAnswer {
-        let url = ebl_ledger::witness::client::parse_url(&self.url()).unwrap();
+        let url = ebl_ledger::witness::client::Endpoint::new(&self.url(), None).unwrap();
         ebl_ledger::witness::client::add_checkpoint(&url, body, std::time::Duration::from_secs(10)).await.unwrap()
     }
 }

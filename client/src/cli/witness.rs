@@ -1,6 +1,7 @@
-//! `ebl witness`: run a C2SP witness for one or more logs (`POST /add-checkpoint` on plain HTTP;
-//! put a TLS terminator in front in production), and `ebl witness key`: print a witness's
-//! verifier key (cosignature/v1 form) for logs and verifiers to configure.
+//! `ebl witness`: run a C2SP witness for one or more logs (`POST /add-checkpoint` over HTTPS with
+//! `--tls-cert` and `--tls-key`, reloaded when the files change; plain HTTP on loopback, or
+//! elsewhere only with `--insecure-plaintext`), and `ebl witness key`: print a witness's verifier
+//! key (cosignature/v1 form) for logs and verifiers to configure.
 
 use super::output::Out;
 use super::CliResult;
@@ -32,6 +33,15 @@ pub struct WitnessArgs {
     /// Folder of the witness's state (the last checkpoint cosigned per log).
     #[arg(long, env = "EBL_WITNESS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first), reloaded when it changes.
+    #[arg(long, env = "EBL_WITNESS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "EBL_WITNESS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on an address other than loopback (behind a proxy that terminates TLS).
+    #[arg(long, env = "EBL_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 /// Witness subcommands.
@@ -63,8 +73,20 @@ pub async fn run(args: WitnessArgs, out: &Out) -> CliResult {
     let logs = args.logs.iter().map(|k| VerifierKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
     let witness = Witness::open(&name, key, logs, &state_dir)?;
     super::init_tracing("text");
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let certs = crate::tls::Reloading::new(crate::tls::TlsFiles { cert, key })?;
+            certs.watch();
+            Some(certs.server_config(None, &[b"http/1.1"])?)
+        }
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(&listen).await?;
-    println!("ebl witness listening on {} as {}", listener.local_addr()?, witness.verifier_key());
-    crate::witness::serve(listener, witness, super::shutdown_signal()).await?;
+    let addr = listener.local_addr()?;
+    crate::tls::plaintext_allowed("ebl witness", addr, tls.is_some(), args.insecure_plaintext)?;
+    // The address is the fifth word: scripts read it.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ebl witness listening on {addr} as {} ({scheme})", witness.verifier_key());
+    crate::witness::serve(listener, witness, tls, super::shutdown_signal()).await?;
     Ok(())
 }

@@ -128,11 +128,13 @@ fn internal(why: &str) -> Answer {
     Answer { status: 500, content_type: "text/plain; charset=utf-8", body: format!("{why}\n") }
 }
 
-/// Serves `witness` on `listener` until `shutdown` resolves (see [`http::serve`]).
+/// Serves `witness` on `listener` (over TLS with `tls`) until `shutdown` resolves (see
+/// [`http::serve`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     witness: Witness,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    http::serve(listener, Arc::new(witness), shutdown).await
+    http::serve(listener, Arc::new(witness), tls, shutdown).await
 }

@@ -114,4 +114,8 @@ impl Engine for FaultyEngine {
         self.faults.check(&self.faults.reads, "read")?;
         self.inner.backup(to)
     }
+
+    fn wal_syncs(&self) -> Option<u64> {
+        self.inner.wal_syncs()
+    }
 }

@@ -91,4 +91,10 @@ pub trait Engine: Read + Send + Sync {
     /// Writes a consistent copy of the whole database to `to`, a folder that must not exist yet,
     /// which [`rocks::RocksEngine::open`] opens. Engines without files refuse.
     fn backup(&self, to: &Path) -> Result<(), EngineError>;
+
+    /// How many times the engine has synced its write-ahead log since it was opened, if it
+    /// keeps one and counts (RocksDB's `rocksdb.wal.synced`).
+    fn wal_syncs(&self) -> Option<u64> {
+        None
+    }
 }

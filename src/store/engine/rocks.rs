@@ -21,6 +21,8 @@ impl From<rocksdb::Error> for EngineError {
 pub struct RocksEngine {
     db: DB,
     cfs: Vec<&'static str>,
+    // The options the database was opened with: they hold its statistics (tickers only).
+    opts: Options,
 }
 
 impl RocksEngine {
@@ -31,8 +33,11 @@ impl RocksEngine {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_max_open_files(max_open_files);
+        opts.enable_statistics();
+        opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
         let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
-        Ok(RocksEngine { db: DB::open_cf_descriptors(&opts, path, descriptors)?, cfs: cfs.to_vec() })
+        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
+        Ok(RocksEngine { db, cfs: cfs.to_vec(), opts })
     }
 
     /// Opens the database at `path` to read only: it must exist, and nothing in its folder is
@@ -40,7 +45,8 @@ impl RocksEngine {
     pub fn open_read_only(path: &Path, cfs: &[&'static str], max_open_files: i32) -> Result<Self, EngineError> {
         let mut opts = Options::default();
         opts.set_max_open_files(max_open_files);
-        Ok(RocksEngine { db: DB::open_cf_for_read_only(&opts, path, cfs, false)?, cfs: cfs.to_vec() })
+        let db = DB::open_cf_for_read_only(&opts, path, cfs, false)?;
+        Ok(RocksEngine { db, cfs: cfs.to_vec(), opts })
     }
 
     fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, EngineError> {
@@ -130,5 +136,9 @@ impl Engine for RocksEngine {
     fn backup(&self, to: &Path) -> Result<(), EngineError> {
         rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(to)?;
         Ok(())
+    }
+
+    fn wal_syncs(&self) -> Option<u64> {
+        Some(self.opts.get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced))
     }
 }
