@@ -71,6 +71,8 @@ mod title_rules_doc;
 mod tls;
 #[path = "transparency_doc.rs"]
 mod transparency_doc;
+#[path = "wire_format_doc.rs"]
+mod wire_format_doc;
 #[path = "wire_vectors.rs"]
 mod wire_vectors;
 #[path = "witnesses.rs"]
