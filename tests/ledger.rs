@@ -55,6 +55,8 @@ mod pledge;
 mod race;
 #[path = "reads.rs"]
 mod reads;
+#[path = "refusal_precedence.rs"]
+mod refusal_precedence;
 #[path = "refusals.rs"]
 mod refusals;
 #[path = "reject.rs"]
