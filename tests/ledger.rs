@@ -63,6 +63,8 @@ mod refusals;
 mod reject;
 #[path = "restore.rs"]
 mod restore;
+#[path = "routes_doc.rs"]
+mod routes_doc;
 #[path = "surrender.rs"]
 mod surrender;
 #[path = "title_model_grpc.rs"]
