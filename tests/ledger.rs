@@ -57,12 +57,16 @@ mod pledge;
 mod race;
 #[path = "reads.rs"]
 mod reads;
+#[path = "refusal_precedence.rs"]
+mod refusal_precedence;
 #[path = "refusals.rs"]
 mod refusals;
 #[path = "reject.rs"]
 mod reject;
 #[path = "restore.rs"]
 mod restore;
+#[path = "routes_doc.rs"]
+mod routes_doc;
 #[path = "surrender.rs"]
 mod surrender;
 #[path = "title_model_grpc.rs"]
@@ -73,6 +77,8 @@ mod title_rules_doc;
 mod tls;
 #[path = "transparency_doc.rs"]
 mod transparency_doc;
+#[path = "wire_format_doc.rs"]
+mod wire_format_doc;
 #[path = "wire_vectors.rs"]
 mod wire_vectors;
 #[path = "witnesses.rs"]

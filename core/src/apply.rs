@@ -349,8 +349,11 @@ fn apply_title(view: &impl View, rec: &Checked, id: BillId, stamp: Stamp) -> App
         (_, Some(bill)) => {
             check_visible(view, &actor, &bill)?;
             check_head(p, Some((bill.head_position, bill.head)))?;
+            let next = title::act(&bill, p, recipient.as_ref(), rec.hash, stamp.seq)?;
+            // After the title rules, so that a party without the right to act (NOT_ISSUER) is
+            // told that, never the hold's customs office, declaration and reason.
             check_no_hold(view, &bill, p)?;
-            title::act(&bill, p, recipient.as_ref(), rec.hash, stamp.seq)?
+            next
         }
     };
     Ok(vec![Effect::Bill(Box::new(state))])
