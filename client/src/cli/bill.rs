@@ -1,5 +1,6 @@
 //! `ebl bill ...`: issue a bill from a DCSA JSON file, endorse, transfer, sign, and read it.
 
+use super::error::usage;
 use super::output::Out;
 use super::{As, CliResult};
 use crate::client::Server;
@@ -20,9 +21,10 @@ pub fn parse_bill(s: &str) -> Result<BillId, Box<dyn std::error::Error>> {
     match parts.as_slice() {
         [carrier, reference] => Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, 0)),
         [carrier, reference, amendment] => {
-            Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, amendment.parse()?))
+            let amendment = amendment.parse().map_err(|_| usage(format!("--bill {s}: the amendment is a number")))?;
+            Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, amendment))
         }
-        _ => Err(format!("--bill {s}: expected a 64-hex bill id or CARRIER/REFERENCE[/AMENDMENT]").into()),
+        _ => Err(usage(format!("--bill {s}: expected a 64-hex bill id or CARRIER/REFERENCE[/AMENDMENT]"))),
     }
 }
 
@@ -213,7 +215,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
             let profile = match profile.as_str() {
                 "dcsa" => pb::DocumentProfile::DcsaEbl3,
                 "no-sea-leg" => pb::DocumentProfile::NoSeaLeg,
-                p => return Err(format!("--profile {p}: expected dcsa or no-sea-leg").into()),
+                p => return Err(usage(format!("--profile {p}: expected dcsa or no-sea-leg"))),
             };
             let manifest = issuance_manifest
                 .map(std::fs::read_to_string)
@@ -221,7 +223,10 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default();
             let amends = match amends {
-                Some(h) => Hash32::from_hex(&h).ok_or("--amends: expected a 64-hex SACC record hash")?.0.to_vec(),
+                Some(h) => Hash32::from_hex(&h)
+                    .ok_or_else(|| usage("--amends: expected a 64-hex SACC record hash"))?
+                    .0
+                    .to_vec(),
                 None => vec![],
             };
             let bill = BillId::derive(&id.party, &reference, amendment);
@@ -263,7 +268,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
                 "swtp" => reason(pb::AmendmentReason::Swtp),
                 "cod" => reason(pb::AmendmentReason::Cod),
                 "swi" => reason(pb::AmendmentReason::Swi),
-                p => return Err(format!("--for {p}: expected delivery, swtp, cod or swi").into()),
+                p => return Err(usage(format!("--for {p}: expected delivery, swtp, cod or swi"))),
             };
             act(&mut c, out, on, Some(to), action).await?
         }
@@ -271,7 +276,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
             let mode = match mode.as_str() {
                 "possession" => pb::PledgeMode::Possession,
                 "endorsement" => pb::PledgeMode::Endorsement,
-                m => return Err(format!("--mode {m}: expected possession or endorsement").into()),
+                m => return Err(usage(format!("--mode {m}: expected possession or endorsement"))),
             };
             act(&mut c, out, on, Some(to), Action::Pledge(pb::Pledge { mode: mode as i32, loan_reference: loan }))
                 .await?

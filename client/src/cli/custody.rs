@@ -136,7 +136,7 @@ pub enum CustodyCmd {
     },
 }
 
-fn seal(s: &str) -> Result<pb::SealCheck, String> {
+fn seal(s: &str) -> Result<pb::SealCheck, super::error::Usage> {
     let parts: Vec<&str> = s.splitn(4, ':').collect();
     match parts.as_slice() {
         [c, seal] => Ok(pb::SealCheck { container: c.to_string(), seal: seal.to_string(), ..Default::default() }),
@@ -146,7 +146,7 @@ fn seal(s: &str) -> Result<pb::SealCheck, String> {
             new_seal: new.to_string(),
             reason: why.to_string(),
         }),
-        _ => Err(format!("--seal {s}: expected CONTAINER:SEAL or CONTAINER:SEAL:NEW_SEAL:REASON")),
+        _ => Err(super::error::Usage(format!("--seal {s}: expected CONTAINER:SEAL or CONTAINER:SEAL:NEW_SEAL:REASON"))),
     }
 }
 

@@ -39,7 +39,8 @@ pub async fn run(cmd: LogCmd, server: &Server, out: &Out) -> CliResult {
             out.exact(json!({"note": cp.note, "size": cp.size, "root": hex::encode(&cp.root)}), &cp.note);
         }
         LogCmd::Proof { record } => {
-            let hash = Hash32::from_hex(&record).ok_or("--record: expected 64 hex characters")?;
+            let hash =
+                Hash32::from_hex(&record).ok_or_else(|| super::error::usage("--record: expected 64 hex characters"))?;
             let proof = c.tlog_proof(hash).await?;
             let text = proof.to_string();
             out.exact(json!({"proof": text, "index": proof.index(), "tree_size": proof.checkpoint().size()}), &text);

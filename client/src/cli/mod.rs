@@ -1,10 +1,12 @@
 //! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
 //! exports, and the log's watchers: `ebl witness` (a C2SP witness) and `ebl monitor`.
-//! Readable output by default, `--json` for scripts.
+//! Readable output by default, `--json` for scripts; every failure has an exit status by its
+//! class ([`error`]), and with `--json` is one JSON object on standard error.
 
 pub mod bill;
 pub mod bundle;
 pub mod custody;
+pub mod error;
 pub mod keys;
 pub mod log;
 pub mod monitor;
@@ -15,7 +17,9 @@ pub mod witness;
 
 use crate::client::{Client, Identity, Server};
 use clap::{Args, Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Result type of CLI commands.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -25,7 +29,7 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 #[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
 pub struct Cli {
     /// Ledger server URL: http://HOST:PORT (plaintext) or https://HOST:PORT (TLS).
-    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true, value_parser = server_url)]
     pub server: String,
     /// For an https:// server: the CA bundle (PEM) to trust instead of the system's roots.
     #[arg(long, env = "EBL_CA", global = true)]
@@ -42,6 +46,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A `--server` value: a URL of one of the two schemes (a usage error otherwise, before any
+/// connection is tried).
+fn server_url(s: &str) -> Result<String, String> {
+    match s.starts_with("http://") || s.starts_with("https://") {
+        true => Ok(s.to_string()),
+        false => Err("expected http://HOST:PORT (plaintext) or https://HOST:PORT (TLS)".into()),
+    }
 }
 
 /// Who acts: a party id and its secret key file.
@@ -127,6 +140,7 @@ pub enum Command {
         out: PathBuf,
     },
     /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
+    /// Exits 3 if any check fails.
     Verify {
         /// The bundle file.
         bundle: PathBuf,
@@ -179,27 +193,44 @@ pub enum Command {
     },
 }
 
-/// A readable error: for a refusal by the ledger, its status code, reason, field and message.
-pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    use tonic_types::StatusExt;
-    match e.downcast_ref::<tonic::Status>() {
-        Some(s) => {
-            let info = s.get_details_error_info();
-            let reason = info.as_ref().map(|i| i.reason.clone()).unwrap_or_default();
-            let field = info
-                .as_ref()
-                .and_then(|i| i.metadata.get("field").cloned())
-                .map(|f| format!(" [field {f}]"))
-                .unwrap_or_default();
-            format!("refused: {:?} {reason}{field}: {}", s.code(), s.message())
+/// Parses the command line, runs it, and reports how it ended: the exit status of its class
+/// ([`error`]) and, on failure, one line on standard error (one JSON object with `--json`).
+pub async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version, and usage errors without --json, as clap says them (status 2).
+        Err(e) if !e.use_stderr() || !std::env::args_os().any(|a| a == "--json") => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.split("\n\n").next().unwrap_or_default();
+            let why = first.trim().trim_start_matches("error: ");
+            return report(&error::Failure::usage(why), true);
         }
-        None => e.to_string(),
+    };
+    let json = cli.json;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if error::reader_gone(e.as_ref()) => ExitCode::SUCCESS,
+        Err(e) => report(&error::Failure::of(e.as_ref()), json),
     }
 }
 
-/// Runs the CLI.
+/// Writes `f` on standard error (cleaned for a terminal, or as JSON) and gives its exit status.
+fn report(f: &error::Failure, json: bool) -> ExitCode {
+    let line = if json { f.json().to_string() } else { format!("ebl: {}", output::clean(&f.text())) };
+    // Nothing is left to tell if standard error is gone too.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    ExitCode::from(f.class.exit())
+}
+
+/// Runs the CLI; a failure to write its output is an error too (see [`error::reader_gone`]).
 pub async fn run(cli: Cli) -> CliResult {
-    let out = output::Out { json: cli.json };
+    let out = output::Out::new(cli.json);
+    dispatch(cli, &out).await?;
+    Ok(out.check()?)
+}
+
+async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
     let server = Server { url: cli.server, ca: cli.ca, identity: cli.client_cert.zip(cli.client_key) };
     match cli.command {
         Command::Keygen { out: path } => {
@@ -212,12 +243,13 @@ pub async fn run(cli: Cli) -> CliResult {
             out.info(&c.info);
             Ok(())
         }
-        Command::Operator(cmd) => operator::run(cmd, &server, &out).await,
+        Command::Operator(cmd) => operator::run(cmd, &server, out).await,
         Command::Audit { reader } => {
             let mut c = Client::connect_to(&server).await?;
             let r = c.audit(&reader.identity()?).await?;
             if !r.clean {
-                return Err(format!("the audit found a fault in {}: {}", r.fault_part, r.fault).into());
+                let fault = format!("the audit found a fault in {}: {}", r.fault_part, r.fault);
+                return Err(error::CheckFailed(fault).into());
             }
             out.line(&format!(
                 "clean: {} records re-verified and replayed, {} stored keys compared, the tree extends checkpoint {}",
@@ -235,11 +267,11 @@ pub async fn run(cli: Cli) -> CliResult {
             ));
             Ok(())
         }
-        Command::Bill(cmd) => bill::run(cmd, &server, &out).await,
-        Command::Custody(cmd) => custody::run(cmd, &server, &out).await,
-        Command::Log(cmd) => log::run(cmd, &server, &out).await,
-        Command::Witness(args) => witness::run(args, &out).await,
-        Command::Monitor(args) => monitor::run(args, &server, &out).await,
+        Command::Bill(cmd) => bill::run(cmd, &server, out).await,
+        Command::Custody(cmd) => custody::run(cmd, &server, out).await,
+        Command::Log(cmd) => log::run(cmd, &server, out).await,
+        Command::Witness(args) => witness::run(args, out).await,
+        Command::Monitor(args) => monitor::run(args, &server, out).await,
         Command::Title { reader, bill, statement } => {
             let mut c = Client::connect_to(&server).await?;
             let id = bill::parse_bill(&bill)?;
@@ -264,9 +296,9 @@ pub async fn run(cli: Cli) -> CliResult {
             out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())
         }
-        Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, &out).await,
+        Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, out).await,
         Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
-            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, &out)
+            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, out)
         }
         Command::Registry { reader } => {
             let mut c = Client::connect_to(&server).await?;
@@ -304,4 +336,17 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+
+    #[test]
+    fn a_server_url_without_a_scheme_is_a_usage_error() {
+        let e = Cli::try_parse_from(["ebl", "--server", "127.0.0.1:50051", "info"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("expected http://HOST:PORT"), "{e}");
+    }
 }

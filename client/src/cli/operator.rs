@@ -2,6 +2,7 @@
 //! signed record is written to a file instead of sent (sign offline, carry, `ebl submit FILE`);
 //! `--position` and `--prev` then name the registry head to extend without asking the server.
 
+use super::error::Usage;
 use super::keys::read_public_key;
 use super::output::Out;
 use super::CliResult;
@@ -132,13 +133,13 @@ pub enum OperatorCmd {
     },
 }
 
-fn role(s: &str) -> Result<pb::Role, String> {
+fn role(s: &str) -> Result<pb::Role, Usage> {
     pb::Role::from_str_name(&format!("ROLE_{}", s.to_uppercase()))
         .filter(|r| *r != pb::Role::Unspecified)
-        .ok_or_else(|| format!("--role {s}: expected CARRIER, TRADER, BANK, CUSTOMS or AUDITOR"))
+        .ok_or_else(|| Usage(format!("--role {s}: expected CARRIER, TRADER, BANK, CUSTOMS or AUDITOR")))
 }
 
-fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
+fn code(s: &str) -> Result<pb::IdentifyingCode, Usage> {
     let mut parts = s.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(p), Some(c), list) if !p.is_empty() && !c.is_empty() => Ok(pb::IdentifyingCode {
@@ -146,7 +147,7 @@ fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
             party_code: c.into(),
             code_list_name: list.unwrap_or_default().into(),
         }),
-        _ => Err(format!("--code {s}: expected PROVIDER:CODE[:LIST]")),
+        _ => Err(Usage(format!("--code {s}: expected PROVIDER:CODE[:LIST]"))),
     }
 }
 
@@ -184,7 +185,7 @@ pub async fn run(cmd: OperatorCmd, server: &Server, out: &Out) -> CliResult {
             .prev
             .as_deref()
             .filter(|p| !p.is_empty())
-            .map(|p| Hash32::from_hex(p).ok_or("--prev: 64 hex characters"))
+            .map(|p| Hash32::from_hex(p).ok_or(Usage("--prev: 64 hex characters".into())))
             .transpose();
         prev.map(|prev| (Link { position, prev }, signing.origin.clone().unwrap_or_default()))
     });
