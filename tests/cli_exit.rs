@@ -1,6 +1,7 @@
 //! How `ebl` ends, as scripts see it: an exit status per class of failure (docs/operations.md
 //! "Exit codes"), the error as one JSON object on standard error with `--json` and nothing on
-//! standard output, and a reader that goes away (`ebl ... | head`) ending it quietly.
+//! standard output, a reader that goes away (`ebl ... | head`) ending it quietly, and the shell
+//! completion scripts.
 use crate::common;
 
 use common::*;
@@ -145,6 +146,7 @@ async fn a_reader_that_goes_away_ends_ebl_quietly() {
             vec!["--server", &url, "info"],
             vec!["--server", &url, "--json", "log", "checkpoint"],
             [&history[..], &["cq-mto/CLIEXIT-2"]].concat(),
+            vec!["completion", "bash"],
             vec!["keygen", "--out", p(&new_key)],
         ] {
             let out = with_reader_gone(&args);
@@ -156,6 +158,20 @@ async fn a_reader_that_goes_away_ends_ebl_quietly() {
     })
     .await
     .unwrap();
+}
+
+#[test]
+fn completion_scripts_name_the_commands_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(ebl_bin()).args(["completion", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["ebl", "bill", "custody", "accept-surrender", "server", "completion"] {
+            assert!(script.contains(word), "the {shell} script does not mention {word}");
+        }
+    }
+    let out = Command::new(ebl_bin()).args(["completion", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unknown shell is a usage error");
 }
 
 #[test]

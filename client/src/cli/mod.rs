@@ -16,7 +16,7 @@ pub mod route;
 pub mod witness;
 
 use crate::client::{Client, Identity, Server};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,12 +80,14 @@ impl As {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Make a key pair: FILE (secret, mode 0600) and FILE.pub.
+    #[command(after_help = "Example:\n  ebl keygen --out cq-bank.key")]
     Keygen {
         /// Secret key file to create.
         #[arg(long)]
         out: PathBuf,
     },
     /// The ledger's public facts (origin, keys, log size).
+    #[command(after_help = "Example:\n  ebl --server https://ledger.example:50051 --ca ca.pem info")]
     Info,
     /// Registry records, signed by the operator.
     #[command(subcommand)]
@@ -93,12 +95,14 @@ pub enum Command {
     /// Ask the ledger to audit itself (auditors and the operator): every record re-verified and
     /// replayed, everything stored compared, the tree checked against the latest checkpoint.
     /// Exits non-zero if it finds a fault.
+    #[command(after_help = "Example:\n  ebl audit --as auditor --key auditor.key")]
     Audit {
         #[command(flatten)]
         reader: As,
     },
     /// An online backup of the running ledger into a new folder on its machine (database, key,
     /// latest checkpoint), asked for by the operator. Restore it with `ebld restore`.
+    #[command(after_help = "Example:\n  ebl backup --key operator.key --to /var/backups/ebl/2026-03-04")]
     Backup {
         /// The operator's secret key file.
         #[arg(long, env = "EBL_OPERATOR_SECRET")]
@@ -115,6 +119,9 @@ pub enum Command {
     Custody(custody::CustodyCmd),
     /// Verify who holds title to a bill (the ledger rehashes and replays its chain, and signs a
     /// title statement bound to its latest checkpoint).
+    #[command(
+        after_help = "Example:\n  ebl title --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --statement title.note"
+    )]
     Title {
         /// Reader.
         #[command(flatten)]
@@ -128,6 +135,9 @@ pub enum Command {
         statement: Option<PathBuf>,
     },
     /// Fetch a bill's proof bundle (a self-contained copy for offline checks) into a file.
+    #[command(
+        after_help = "Example:\n  ebl bundle --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --out bill.bundle.json"
+    )]
     Bundle {
         /// Reader (a party that may see the bill).
         #[command(flatten)]
@@ -141,6 +151,7 @@ pub enum Command {
     },
     /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
     /// Exits 3 if any check fails.
+    #[command(after_help = "Example:\n  ebl verify bill.bundle.json --log-key ledger.vkey --max-age 3600")]
     Verify {
         /// The bundle file.
         bundle: PathBuf,
@@ -159,6 +170,7 @@ pub enum Command {
         min_witnesses: usize,
     },
     /// Find the bills you may see that name a container, a party or a place.
+    #[command(after_help = "Example:\n  ebl find --as sg-customs --key sg-customs.key --container CQLU4518208")]
     Find {
         /// Reader.
         #[command(flatten)]
@@ -174,6 +186,7 @@ pub enum Command {
         place: Option<String>,
     },
     /// List the registry records.
+    #[command(after_help = "Example:\n  ebl registry --as cq-bank --key cq-bank.key")]
     Registry {
         /// Reader.
         #[command(flatten)]
@@ -183,13 +196,25 @@ pub enum Command {
     #[command(subcommand)]
     Log(log::LogCmd),
     /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
+    #[command(
+        after_help = "Example:\n  ebl witness --listen 127.0.0.1:7380 --key w1.key --name witness.example/w1 --log \"$(ebl log key)\" --state-dir w1",
+        mut_subcommand("key", |key| key.after_help("Example:\n  ebl witness key --key w1.key --name witness.example/w1"))
+    )]
     Witness(witness::WitnessArgs),
     /// Follow the ledger's checkpoints: verify each, and check it is consistent with the last seen.
+    #[command(after_help = "Example:\n  ebl monitor --log-key \"$(ebl log key)\" --state monitor.state --interval 60")]
     Monitor(monitor::MonitorArgs),
     /// Submit a signed record file (from `--out` of another command).
+    #[command(after_help = "Example:\n  ebl submit add-key.rec")]
     Submit {
         /// The file.
         file: PathBuf,
+    },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  ebl completion bash > ~/.local/share/bash-completion/completions/ebl")]
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -305,6 +330,13 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             out.records(&c.registry(&reader.identity()?, 0).await?);
             Ok(())
         }
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ebl", &mut script);
+            let script = String::from_utf8_lossy(&script);
+            out.exact(serde_json::json!({"shell": shell.to_string(), "script": script}), &script);
+            Ok(())
+        }
         Command::Submit { file } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let rec = <crate::pb::SignedRecord as prost::Message>::decode(bytes.as_slice())?;
@@ -341,7 +373,67 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::Cli;
-    use clap::Parser;
+    use clap::{CommandFactory, Parser};
+
+    /// The words of an example as a shell would pass them: double quotes group, and a
+    /// redirection or a comment ends the command.
+    fn words(example: &str) -> Vec<String> {
+        let (mut words, mut word, mut quoted, mut any) = (vec![], String::new(), false, false);
+        for ch in example.chars() {
+            match ch {
+                '"' => (quoted, any) = (!quoted, true),
+                ' ' if !quoted => {
+                    if any {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                '>' | '|' | '#' if !quoted && !any => break,
+                c => (word, any) = (word + &c.to_string(), true),
+            }
+        }
+        if any {
+            words.push(word);
+        }
+        words
+    }
+
+    /// Every command that runs (a leaf, or one whose subcommand is optional), by its path.
+    fn runnable(cmd: &clap::Command, path: Vec<String>, found: &mut Vec<(Vec<String>, clap::Command)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = [path.clone(), vec![sub.get_name().to_string()]].concat();
+            if !sub.has_subcommands() || !sub.is_subcommand_required_set() {
+                found.push((path.clone(), sub.clone()));
+            }
+            runnable(sub, path, found);
+        }
+    }
+
+    #[test]
+    fn every_command_has_an_example_in_its_help_and_the_example_parses() {
+        let mut found = vec![];
+        runnable(&Cli::command(), vec![], &mut found);
+        assert!(found.len() > 40, "{} commands", found.len());
+        for (path, cmd) in found {
+            let name = path.join(" ");
+            let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let example = help.split_once("Example:\n  ").map(|(_, e)| e.lines().next().unwrap_or_default());
+            let Some(example) = example else { panic!("`ebl {name}` has no \"Example:\" in its --help") };
+            let words = words(example);
+            let matches = match Cli::command().try_get_matches_from(&words) {
+                Ok(m) => m,
+                Err(e) => panic!("`ebl {name}`'s example does not parse: {example}\n{e}"),
+            };
+            let mut ran = vec![];
+            let mut next = matches.subcommand();
+            while let Some((sub, m)) = next {
+                ran.push(sub.to_string());
+                next = m.subcommand();
+            }
+            assert_eq!(ran, path, "`ebl {name}`'s example runs another command: {example}");
+            assert!(Cli::try_parse_from(&words).is_ok(), "{example}");
+        }
+    }
 
     #[test]
     fn a_server_url_without_a_scheme_is_a_usage_error() {

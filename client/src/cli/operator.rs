@@ -38,6 +38,9 @@ pub struct Signing {
 #[derive(Subcommand, Debug)]
 pub enum OperatorCmd {
     /// Register a party.
+    #[command(
+        after_help = "Example:\n  ebl operator register-party --key operator.key --party cq-bank --role BANK --name \"Bank of Chongqing\" --code GLEIF:3003000CQBANK000003:LEI"
+    )]
     RegisterParty {
         #[command(flatten)]
         signing: Signing,
@@ -58,6 +61,9 @@ pub enum OperatorCmd {
         code: Vec<String>,
     },
     /// Add a key to a party.
+    #[command(
+        after_help = "Example:\n  ebl operator add-key --key operator.key --party cq-bank --public-key cq-bank.key.pub"
+    )]
     AddKey {
         #[command(flatten)]
         signing: Signing,
@@ -69,6 +75,9 @@ pub enum OperatorCmd {
         public_key: String,
     },
     /// Revoke a party's key.
+    #[command(
+        after_help = "Example:\n  ebl operator revoke-key --key operator.key --party cq-bank --public-key cq-bank-2025.key.pub --reason \"laptop lost\""
+    )]
     RevokeKey {
         #[command(flatten)]
         signing: Signing,
@@ -84,6 +93,9 @@ pub enum OperatorCmd {
     },
     /// Register that a principal lets an agent sign title actions on its behalf; the principal
     /// co-signs the record (its key is needed here too).
+    #[command(
+        after_help = "Example:\n  ebl operator delegate --key operator.key --principal cq-mto --principal-key cq-mto.key --agent sg-agency --actions SACC,SREJ,DELIVER --reference \"agency agreement SG-2026-14\""
+    )]
     Delegate {
         #[command(flatten)]
         signing: Signing,
@@ -104,6 +116,9 @@ pub enum OperatorCmd {
         reference: String,
     },
     /// End a delegation.
+    #[command(
+        after_help = "Example:\n  ebl operator revoke-delegation --key operator.key --principal cq-mto --agent sg-agency --reason \"agreement ended\""
+    )]
     RevokeDelegation {
         #[command(flatten)]
         signing: Signing,
@@ -118,6 +133,9 @@ pub enum OperatorCmd {
         reason: String,
     },
     /// Replace a party's key by another in one record.
+    #[command(
+        after_help = "Example:\n  ebl operator rotate-key --key operator.key --party cq-bank --old cq-bank-2025.key.pub --new cq-bank-2026.key.pub"
+    )]
     RotateKey {
         #[command(flatten)]
         signing: Signing,
