@@ -165,7 +165,7 @@ async fn cli_walks_a_bill_end_to_end() {
         );
         assert!(show.contains("possessor  cq-bank"), "{show}");
 
-        // A refusal is readable: code, reason and message, and a failing exit status.
+        // A refusal is readable: code, reason and message, and the exit status of its class.
         let args = [
             vec!["bill".into(), "transfer".into()],
             as_("cq-machinery"),
@@ -173,9 +173,9 @@ async fn cli_walks_a_bill_end_to_end() {
         ]
         .concat();
         let out = ebl(&url, &args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(!out.status.success());
+        assert_eq!(out.status.code(), Some(5));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("PermissionDenied") && err.contains("NOT_POSSESSOR"), "{err}");
+        assert!(err.contains("PERMISSION_DENIED") && err.contains("NOT_POSSESSOR"), "{err}");
     })
     .await
     .unwrap();

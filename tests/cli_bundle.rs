@@ -1,7 +1,7 @@
 //! `ebl title --statement`, `ebl bundle` and `ebl verify` as a bank runs them: the statement file
 //! is the signed note exactly; the bundle fetched by the bank verifies offline (no server) with
 //! the key `ebl log key` printed, given as a string or as a file; a changed file, the wrong key
-//! or a too old statement fail with a non-zero exit that names what failed.
+//! or a too old statement fail with exit status 3 and name what failed.
 use crate::common;
 
 use common::*;
@@ -19,8 +19,9 @@ fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A check that failed: exit status 3 (refused), as docs/operations.md "Exit codes" says.
 fn failed(out: Output) -> String {
-    assert!(!out.status.success(), "ebl must fail: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(3), "ebl must fail a check: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stderr).unwrap()
 }
 

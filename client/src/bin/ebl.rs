@@ -1,14 +1,6 @@
-//! `ebl`: the command-line client. See `ebl --help`.
-use clap::Parser;
+//! `ebl`: the command-line client. See `ebl --help`; exit statuses in docs/operations.md.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = ebl_client::cli::Cli::parse();
-    match ebl_client::cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ebl: {}", ebl_client::cli::describe(e.as_ref()));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ebl_client::cli::main().await
 }

@@ -1,5 +1,6 @@
 //! `ebl bill ...`: issue a bill from a DCSA JSON file, endorse, transfer, sign, and read it.
 
+use super::error::usage;
 use super::output::Out;
 use super::{As, CliResult};
 use crate::client::Server;
@@ -20,9 +21,10 @@ pub fn parse_bill(s: &str) -> Result<BillId, Box<dyn std::error::Error>> {
     match parts.as_slice() {
         [carrier, reference] => Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, 0)),
         [carrier, reference, amendment] => {
-            Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, amendment.parse()?))
+            let amendment = amendment.parse().map_err(|_| usage(format!("--bill {s}: the amendment is a number")))?;
+            Ok(BillId::derive(&PartyId::parse("--bill", carrier)?, reference, amendment))
         }
-        _ => Err(format!("--bill {s}: expected a 64-hex bill id or CARRIER/REFERENCE[/AMENDMENT]").into()),
+        _ => Err(usage(format!("--bill {s}: expected a 64-hex bill id or CARRIER/REFERENCE[/AMENDMENT]"))),
     }
 }
 
@@ -44,6 +46,9 @@ pub struct OnBill {
 #[derive(Subcommand, Debug)]
 pub enum BillCmd {
     /// Issue a bill (carrier) from a DCSA eBL 3.0 transport document.
+    #[command(
+        after_help = "Example:\n  ebl bill issue --as cq-mto --key cq-mto.key --document examples/documents/ilstc-chongqing-qinzhou-singapore.json --route examples/routes/ilstc-chongqing-qinzhou-singapore.json --to cq-machinery"
+    )]
     Issue {
         #[command(flatten)]
         actor: As,
@@ -78,6 +83,9 @@ pub enum BillCmd {
     },
     /// Surrender the bill to its issuing carrier (the entitled possessor): for delivery, or for
     /// amendment (swtp: switch to paper, cod: change of destination, swi: switch bill).
+    #[command(
+        after_help = "Example:\n  ebl bill surrender --as sg-buyer --key sg-buyer.key --bill cq-mto/CLSC25CKGSIN000187 --to cq-mto --for delivery"
+    )]
     Surrender {
         #[command(flatten)]
         on: OnBill,
@@ -89,6 +97,9 @@ pub enum BillCmd {
         purpose: String,
     },
     /// Pledge the bill to a bank as security (the entitled possessor).
+    #[command(
+        after_help = "Example:\n  ebl bill pledge --as cq-machinery --key cq-machinery.key --bill cq-mto/CLSC25CKGSIN000187 --to cq-bank --mode possession --loan LC-2026-0412"
+    )]
     Pledge {
         #[command(flatten)]
         on: OnBill,
@@ -103,12 +114,18 @@ pub enum BillCmd {
         loan: String,
     },
     /// Give a pledged bill back (the pledgee).
+    #[command(
+        after_help = "Example:\n  ebl bill release-pledge --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     ReleasePledge {
         #[command(flatten)]
         on: OnBill,
     },
     /// Enforce the pledge on default (the pledgee): it may then surrender, or endorse and
     /// transfer to a buyer.
+    #[command(
+        after_help = "Example:\n  ebl bill enforce-pledge --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --reason \"loan unpaid at maturity\""
+    )]
     EnforcePledge {
         #[command(flatten)]
         on: OnBill,
@@ -117,6 +134,9 @@ pub enum BillCmd {
         reason: String,
     },
     /// SACC: accept the pending surrender (issuing carrier).
+    #[command(
+        after_help = "Example:\n  ebl bill accept-surrender --as cq-mto --key cq-mto.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     AcceptSurrender {
         #[command(flatten)]
         on: OnBill,
@@ -125,6 +145,9 @@ pub enum BillCmd {
         paper_bill: Option<String>,
     },
     /// SREJ: reject the pending surrender (issuing carrier); the title before it returns.
+    #[command(
+        after_help = "Example:\n  ebl bill reject-surrender --as cq-mto --key cq-mto.key --bill cq-mto/CLSC25CKGSIN000187 --reason \"not surrendered by the entitled holder\""
+    )]
     RejectSurrender {
         #[command(flatten)]
         on: OnBill,
@@ -133,6 +156,9 @@ pub enum BillCmd {
         reason: String,
     },
     /// Name a new endorsee (with --to-order it may endorse further).
+    #[command(
+        after_help = "Example:\n  ebl bill endorse --as cq-machinery --key cq-machinery.key --bill cq-mto/CLSC25CKGSIN000187 --to cq-bank --to-order"
+    )]
     Endorse {
         #[command(flatten)]
         on: OnBill,
@@ -144,11 +170,17 @@ pub enum BillCmd {
         to_order: bool,
     },
     /// Endorse in blank: the bill then passes by possession alone.
+    #[command(
+        after_help = "Example:\n  ebl bill blank-endorse --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     BlankEndorse {
         #[command(flatten)]
         on: OnBill,
     },
     /// Transfer possession.
+    #[command(
+        after_help = "Example:\n  ebl bill transfer --as cq-machinery --key cq-machinery.key --bill cq-mto/CLSC25CKGSIN000187 --to cq-bank"
+    )]
     Transfer {
         #[command(flatten)]
         on: OnBill,
@@ -157,11 +189,17 @@ pub enum BillCmd {
         to: String,
     },
     /// Confirm possession.
+    #[command(
+        after_help = "Example:\n  ebl bill sign --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     Sign {
         #[command(flatten)]
         on: OnBill,
     },
     /// Refuse the transfer or endorsement just made to you (your very next action on the bill).
+    #[command(
+        after_help = "Example:\n  ebl bill reject --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --reason \"not the agreed letter of credit\""
+    )]
     Reject {
         #[command(flatten)]
         on: OnBill,
@@ -170,6 +208,9 @@ pub enum BillCmd {
         reason: String,
     },
     /// Show a bill's state.
+    #[command(
+        after_help = "Example:\n  ebl bill show --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     Show {
         #[command(flatten)]
         reader: As,
@@ -178,6 +219,9 @@ pub enum BillCmd {
         bill: String,
     },
     /// Show a bill's title records in order.
+    #[command(
+        after_help = "Example:\n  ebl bill history --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     History {
         #[command(flatten)]
         reader: As,
@@ -213,7 +257,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
             let profile = match profile.as_str() {
                 "dcsa" => pb::DocumentProfile::DcsaEbl3,
                 "no-sea-leg" => pb::DocumentProfile::NoSeaLeg,
-                p => return Err(format!("--profile {p}: expected dcsa or no-sea-leg").into()),
+                p => return Err(usage(format!("--profile {p}: expected dcsa or no-sea-leg"))),
             };
             let manifest = issuance_manifest
                 .map(std::fs::read_to_string)
@@ -221,7 +265,10 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default();
             let amends = match amends {
-                Some(h) => Hash32::from_hex(&h).ok_or("--amends: expected a 64-hex SACC record hash")?.0.to_vec(),
+                Some(h) => Hash32::from_hex(&h)
+                    .ok_or_else(|| usage("--amends: expected a 64-hex SACC record hash"))?
+                    .0
+                    .to_vec(),
                 None => vec![],
             };
             let bill = BillId::derive(&id.party, &reference, amendment);
@@ -263,7 +310,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
                 "swtp" => reason(pb::AmendmentReason::Swtp),
                 "cod" => reason(pb::AmendmentReason::Cod),
                 "swi" => reason(pb::AmendmentReason::Swi),
-                p => return Err(format!("--for {p}: expected delivery, swtp, cod or swi").into()),
+                p => return Err(usage(format!("--for {p}: expected delivery, swtp, cod or swi"))),
             };
             act(&mut c, out, on, Some(to), action).await?
         }
@@ -271,7 +318,7 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
             let mode = match mode.as_str() {
                 "possession" => pb::PledgeMode::Possession,
                 "endorsement" => pb::PledgeMode::Endorsement,
-                m => return Err(format!("--mode {m}: expected possession or endorsement").into()),
+                m => return Err(usage(format!("--mode {m}: expected possession or endorsement"))),
             };
             act(&mut c, out, on, Some(to), Action::Pledge(pb::Pledge { mode: mode as i32, loan_reference: loan }))
                 .await?

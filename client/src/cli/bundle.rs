@@ -1,7 +1,8 @@
 //! `ebl bundle` (fetch a bill's proof bundle into a file) and `ebl verify` (check one offline,
 //! against a pinned log key, with no server), and the statement file of `ebl title`.
 
-use super::output::Out;
+use super::error::{usage, CheckFailed};
+use super::output::{clean, Out};
 use super::{As, CliResult};
 use crate::bundle::verify::{verify_with, Report, WitnessPolicy};
 use crate::bundle::Bundle;
@@ -35,9 +36,9 @@ pub fn log_key(arg: &str) -> Result<VerifierKey, Box<dyn std::error::Error>> {
         return Ok(k);
     }
     let text = std::fs::read_to_string(arg).map_err(|e| {
-        format!("--log-key {arg}: neither a verifier key (origin+keyid+base64) nor a readable file ({e})")
+        usage(format!("--log-key {arg}: neither a verifier key (origin+keyid+base64) nor a readable file ({e})"))
     })?;
-    Ok(VerifierKey::parse(text.trim()).map_err(|e| format!("--log-key {arg}: {e}"))?)
+    VerifierKey::parse(text.trim()).map_err(|e| usage(format!("--log-key {arg}: {e}")))
 }
 
 /// Verifies the bundle file offline; an error names what failed.
@@ -52,21 +53,18 @@ pub fn run_verify(
     let key = log_key(key)?;
     let keys = witness_keys
         .iter()
-        .map(|k| VerifierKey::parse(k).map_err(|e| format!("--witness-key {k}: {e}")))
+        .map(|k| VerifierKey::parse(k).map_err(|e| usage(format!("--witness-key {k}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
     if min_witnesses > keys.len() {
-        return Err(format!("--min-witnesses {min_witnesses}: only {} --witness-key given", keys.len()).into());
+        return Err(usage(format!("--min-witnesses {min_witnesses}: only {} --witness-key given", keys.len())));
     }
     let policy = WitnessPolicy { keys, min: min_witnesses };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let bundle = Bundle::from_json(&text).map_err(|e| format!("FAILED: bundle: format: {e}"))?;
-    let report = verify_with(&bundle, &key, &policy, Timestamp::now()).map_err(|e| format!("FAILED: {e}"))?;
+    let bundle = Bundle::from_json(&text).map_err(|e| CheckFailed(format!("bundle: format: {e}")))?;
+    let report = verify_with(&bundle, &key, &policy, Timestamp::now()).map_err(|e| CheckFailed(e.to_string()))?;
     if let Some(max) = max_age.filter(|m| report.age_ms > (*m as i64) * 1000) {
-        return Err(format!(
-            "FAILED: title statement: age: made {} ago, more than --max-age {max} s",
-            age(report.age_ms)
-        )
-        .into());
+        let why = format!("title statement: age: made {} ago, more than --max-age {max} s", age(report.age_ms));
+        return Err(CheckFailed(why).into());
     }
     print_report(&bundle, &report, out);
     Ok(())
@@ -103,11 +101,11 @@ fn print_report(bundle: &Bundle, r: &Report, out: &Out) {
         "head": {"position": t.head.position, "seq": t.head.seq, "hash": t.head.hash.to_hex()},
     });
     out.emit(v, || {
-        let mut s = format!("VERIFIED: bill {} on ledger {}\n", bundle.bill_id, bundle.origin);
+        let mut s = format!("VERIFIED: bill {} on ledger {}\n", clean(&bundle.bill_id), clean(&bundle.origin));
         let witnesses = if r.cosigners.is_empty() {
             "no witness key given or none cosigned".to_string()
         } else {
-            format!("cosigned by {}", r.cosigners.join(", "))
+            format!("cosigned by {}", clean(&r.cosigners.join(", ")))
         };
         s += &format!(
             "  checkpoint   size {}, signed by the log key; {} other signature line(s); {witnesses}\n",
@@ -123,10 +121,10 @@ fn print_report(bundle: &Bundle, r: &Report, out: &Out) {
             s += &format!("  pledge       to {} ({}, {})\n", p.pledgee, p.mode.name(), if p.enforced { "enforced" } else { "not enforced" });
         }
         if let Some(p) = &t.surrender {
-            s += &format!("  surrender    {} by {}, pending\n", p.kind, p.by);
+            s += &format!("  surrender    {} by {}, pending\n", clean(&p.kind), p.by);
         }
         for h in &t.holds {
-            s += &format!("  HOLD         by {} (declaration {})\n", h.customs, h.declaration);
+            s += &format!("  HOLD         by {} (declaration {})\n", h.customs, clean(&h.declaration));
         }
         s += &format!(
             "  statement    signed {} ({} ago); newest record {}\n",
@@ -142,7 +140,7 @@ fn print_report(bundle: &Bundle, r: &Report, out: &Out) {
 /// Writes the statement of a title view to `file`, exactly as signed.
 pub fn write_statement(view: &crate::pb::TitleView, file: &Path) -> CliResult {
     if view.statement.is_empty() {
-        return Err(format!("the ledger gave no statement: {}", view.statement_refusal).into());
+        return Err(format!("the ledger gave no statement: {}", clean(&view.statement_refusal)).into());
     }
     std::fs::write(file, &view.statement).map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(())

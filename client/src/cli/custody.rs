@@ -24,6 +24,9 @@ pub struct OnBill {
 #[derive(Subcommand, Debug)]
 pub enum CustodyCmd {
     /// The leg's carrier sets off with containers.
+    #[command(
+        after_help = "Example:\n  ebl custody depart --as cr-chongqing --key cr-chongqing.key --bill cq-mto/CLSC25CKGSIN000187 --leg 0 --container CQLU4518208 --train X9012"
+    )]
     Depart {
         #[command(flatten)]
         on: OnBill,
@@ -41,6 +44,9 @@ pub enum CustodyCmd {
         vehicle: Option<String>,
     },
     /// The leg's carrier arrives with containers at the end of the leg.
+    #[command(
+        after_help = "Example:\n  ebl custody arrive --as cr-chongqing --key cr-chongqing.key --bill cq-mto/CLSC25CKGSIN000187 --leg 0 --container CQLU4518208"
+    )]
     Arrive {
         #[command(flatten)]
         on: OnBill,
@@ -52,6 +58,9 @@ pub enum CustodyCmd {
         containers: Vec<String>,
     },
     /// Hand containers to the next leg's carrier; both carriers sign (--as the outgoing one).
+    #[command(
+        after_help = "Example:\n  ebl custody handoff --as cr-chongqing --key cr-chongqing.key --to bbw-shipping --to-key bbw-shipping.key --bill cq-mto/CLSC25CKGSIN000187 --leg 0 --place CNQZH --container CQLU4518208 --seal CQLU4518208:CLS2503104471"
+    )]
     Handoff {
         #[command(flatten)]
         on: OnBill,
@@ -78,6 +87,9 @@ pub enum CustodyCmd {
         exceptions: Vec<String>,
     },
     /// Deliver containers to the party whose surrender for delivery was accepted.
+    #[command(
+        after_help = "Example:\n  ebl custody deliver --as bbw-shipping --key bbw-shipping.key --bill cq-mto/CLSC25CKGSIN000187 --to sg-buyer --container CQLU4518208"
+    )]
     Deliver {
         #[command(flatten)]
         on: OnBill,
@@ -89,6 +101,9 @@ pub enum CustodyCmd {
         containers: Vec<String>,
     },
     /// Customs: hold the goods of a bill touching your jurisdiction.
+    #[command(
+        after_help = "Example:\n  ebl custody hold --as sg-customs --key sg-customs.key --bill cq-mto/CLSC25CKGSIN000187 --declaration SG2025-778812 --reason inspection"
+    )]
     Hold {
         #[command(flatten)]
         on: OnBill,
@@ -100,6 +115,9 @@ pub enum CustodyCmd {
         reason: String,
     },
     /// Customs: release your hold.
+    #[command(
+        after_help = "Example:\n  ebl custody release --as sg-customs --key sg-customs.key --bill cq-mto/CLSC25CKGSIN000187 --declaration SG2025-778812 --reason cleared"
+    )]
     Release {
         #[command(flatten)]
         on: OnBill,
@@ -111,6 +129,9 @@ pub enum CustodyCmd {
         reason: String,
     },
     /// Issuing carrier: re-plan the legs from --from-leg on (a route file, as for issue).
+    #[command(
+        after_help = "Example:\n  ebl custody reroute --as cq-mto --key cq-mto.key --bill cq-mto/CLSC25CKGSIN000187 --from-leg 1 --route new-legs.json"
+    )]
     Reroute {
         #[command(flatten)]
         on: OnBill,
@@ -122,6 +143,9 @@ pub enum CustodyCmd {
         route: PathBuf,
     },
     /// Before a handoff: title and custody in one answer, and whether the goods may move on.
+    #[command(
+        after_help = "Example:\n  ebl custody verify --as bbw-shipping --key bbw-shipping.key --bill cq-mto/CLSC25CKGSIN000187 --leg 0"
+    )]
     Verify {
         #[command(flatten)]
         on: OnBill,
@@ -130,13 +154,16 @@ pub enum CustodyCmd {
         leg: u32,
     },
     /// The custody records of a bill, in order.
+    #[command(
+        after_help = "Example:\n  ebl custody history --as sg-customs --key sg-customs.key --bill cq-mto/CLSC25CKGSIN000187"
+    )]
     History {
         #[command(flatten)]
         on: OnBill,
     },
 }
 
-fn seal(s: &str) -> Result<pb::SealCheck, String> {
+fn seal(s: &str) -> Result<pb::SealCheck, super::error::Usage> {
     let parts: Vec<&str> = s.splitn(4, ':').collect();
     match parts.as_slice() {
         [c, seal] => Ok(pb::SealCheck { container: c.to_string(), seal: seal.to_string(), ..Default::default() }),
@@ -146,7 +173,7 @@ fn seal(s: &str) -> Result<pb::SealCheck, String> {
             new_seal: new.to_string(),
             reason: why.to_string(),
         }),
-        _ => Err(format!("--seal {s}: expected CONTAINER:SEAL or CONTAINER:SEAL:NEW_SEAL:REASON")),
+        _ => Err(super::error::Usage(format!("--seal {s}: expected CONTAINER:SEAL or CONTAINER:SEAL:NEW_SEAL:REASON"))),
     }
 }
 

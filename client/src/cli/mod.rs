@@ -1,10 +1,12 @@
 //! The `ebl` command-line client: keys, operator (registry) records, bill actions, reads, log
 //! exports, and the log's watchers: `ebl witness` (a C2SP witness) and `ebl monitor`.
-//! Readable output by default, `--json` for scripts.
+//! Readable output by default, `--json` for scripts; every failure has an exit status by its
+//! class ([`error`]), and with `--json` is one JSON object on standard error.
 
 pub mod bill;
 pub mod bundle;
 pub mod custody;
+pub mod error;
 pub mod keys;
 pub mod log;
 pub mod monitor;
@@ -14,8 +16,10 @@ pub mod route;
 pub mod witness;
 
 use crate::client::{Client, Identity, Server};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Result type of CLI commands.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -25,7 +29,7 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 #[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
 pub struct Cli {
     /// Ledger server URL: http://HOST:PORT (plaintext) or https://HOST:PORT (TLS).
-    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true, value_parser = server_url)]
     pub server: String,
     /// For an https:// server: the CA bundle (PEM) to trust instead of the system's roots.
     #[arg(long, env = "EBL_CA", global = true)]
@@ -42,6 +46,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A `--server` value: a URL of one of the two schemes (a usage error otherwise, before any
+/// connection is tried).
+fn server_url(s: &str) -> Result<String, String> {
+    match s.starts_with("http://") || s.starts_with("https://") {
+        true => Ok(s.to_string()),
+        false => Err("expected http://HOST:PORT (plaintext) or https://HOST:PORT (TLS)".into()),
+    }
 }
 
 /// Who acts: a party id and its secret key file.
@@ -67,12 +80,14 @@ impl As {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Make a key pair: FILE (secret, mode 0600) and FILE.pub.
+    #[command(after_help = "Example:\n  ebl keygen --out cq-bank.key")]
     Keygen {
         /// Secret key file to create.
         #[arg(long)]
         out: PathBuf,
     },
     /// The ledger's public facts (origin, keys, log size).
+    #[command(after_help = "Example:\n  ebl --server https://ledger.example:50051 --ca ca.pem info")]
     Info,
     /// Registry records, signed by the operator.
     #[command(subcommand)]
@@ -80,12 +95,14 @@ pub enum Command {
     /// Ask the ledger to audit itself (auditors and the operator): every record re-verified and
     /// replayed, everything stored compared, the tree checked against the latest checkpoint.
     /// Exits non-zero if it finds a fault.
+    #[command(after_help = "Example:\n  ebl audit --as auditor --key auditor.key")]
     Audit {
         #[command(flatten)]
         reader: As,
     },
     /// An online backup of the running ledger into a new folder on its machine (database, key,
     /// latest checkpoint), asked for by the operator. Restore it with `ebld restore`.
+    #[command(after_help = "Example:\n  ebl backup --key operator.key --to /var/backups/ebl/2026-03-04")]
     Backup {
         /// The operator's secret key file.
         #[arg(long, env = "EBL_OPERATOR_SECRET")]
@@ -102,6 +119,9 @@ pub enum Command {
     Custody(custody::CustodyCmd),
     /// Verify who holds title to a bill (the ledger rehashes and replays its chain, and signs a
     /// title statement bound to its latest checkpoint).
+    #[command(
+        after_help = "Example:\n  ebl title --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --statement title.note"
+    )]
     Title {
         /// Reader.
         #[command(flatten)]
@@ -115,6 +135,9 @@ pub enum Command {
         statement: Option<PathBuf>,
     },
     /// Fetch a bill's proof bundle (a self-contained copy for offline checks) into a file.
+    #[command(
+        after_help = "Example:\n  ebl bundle --as cq-bank --key cq-bank.key --bill cq-mto/CLSC25CKGSIN000187 --out bill.bundle.json"
+    )]
     Bundle {
         /// Reader (a party that may see the bill).
         #[command(flatten)]
@@ -127,6 +150,8 @@ pub enum Command {
         out: PathBuf,
     },
     /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
+    /// Exits 3 if any check fails.
+    #[command(after_help = "Example:\n  ebl verify bill.bundle.json --log-key ledger.vkey --max-age 3600")]
     Verify {
         /// The bundle file.
         bundle: PathBuf,
@@ -145,6 +170,7 @@ pub enum Command {
         min_witnesses: usize,
     },
     /// Find the bills you may see that name a container, a party or a place.
+    #[command(after_help = "Example:\n  ebl find --as sg-customs --key sg-customs.key --container CQLU4518208")]
     Find {
         /// Reader.
         #[command(flatten)]
@@ -160,6 +186,7 @@ pub enum Command {
         place: Option<String>,
     },
     /// List the registry records.
+    #[command(after_help = "Example:\n  ebl registry --as cq-bank --key cq-bank.key")]
     Registry {
         /// Reader.
         #[command(flatten)]
@@ -169,37 +196,66 @@ pub enum Command {
     #[command(subcommand)]
     Log(log::LogCmd),
     /// Run a C2SP witness (POST /add-checkpoint), or print its verifier key (`ebl witness key`).
+    #[command(
+        after_help = "Example:\n  ebl witness --listen 127.0.0.1:7380 --key w1.key --name witness.example/w1 --log \"$(ebl log key)\" --state-dir w1",
+        mut_subcommand("key", |key| key.after_help("Example:\n  ebl witness key --key w1.key --name witness.example/w1"))
+    )]
     Witness(witness::WitnessArgs),
     /// Follow the ledger's checkpoints: verify each, and check it is consistent with the last seen.
+    #[command(after_help = "Example:\n  ebl monitor --log-key \"$(ebl log key)\" --state monitor.state --interval 60")]
     Monitor(monitor::MonitorArgs),
     /// Submit a signed record file (from `--out` of another command).
+    #[command(after_help = "Example:\n  ebl submit add-key.rec")]
     Submit {
         /// The file.
         file: PathBuf,
     },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  ebl completion bash > ~/.local/share/bash-completion/completions/ebl")]
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
-/// A readable error: for a refusal by the ledger, its status code, reason, field and message.
-pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    use tonic_types::StatusExt;
-    match e.downcast_ref::<tonic::Status>() {
-        Some(s) => {
-            let info = s.get_details_error_info();
-            let reason = info.as_ref().map(|i| i.reason.clone()).unwrap_or_default();
-            let field = info
-                .as_ref()
-                .and_then(|i| i.metadata.get("field").cloned())
-                .map(|f| format!(" [field {f}]"))
-                .unwrap_or_default();
-            format!("refused: {:?} {reason}{field}: {}", s.code(), s.message())
+/// Parses the command line, runs it, and reports how it ended: the exit status of its class
+/// ([`error`]) and, on failure, one line on standard error (one JSON object with `--json`).
+pub async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version, and usage errors without --json, as clap says them (status 2).
+        Err(e) if !e.use_stderr() || !std::env::args_os().any(|a| a == "--json") => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.split("\n\n").next().unwrap_or_default();
+            let why = first.trim().trim_start_matches("error: ");
+            return report(&error::Failure::usage(why), true);
         }
-        None => e.to_string(),
+    };
+    let json = cli.json;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if error::reader_gone(e.as_ref()) => ExitCode::SUCCESS,
+        Err(e) => report(&error::Failure::of(e.as_ref()), json),
     }
 }
 
-/// Runs the CLI.
+/// Writes `f` on standard error (cleaned for a terminal, or as JSON) and gives its exit status.
+fn report(f: &error::Failure, json: bool) -> ExitCode {
+    let line = if json { f.json().to_string() } else { format!("ebl: {}", output::clean(&f.text())) };
+    // Nothing is left to tell if standard error is gone too.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    ExitCode::from(f.class.exit())
+}
+
+/// Runs the CLI; a failure to write its output is an error too (see [`error::reader_gone`]).
 pub async fn run(cli: Cli) -> CliResult {
-    let out = output::Out { json: cli.json };
+    let out = output::Out::new(cli.json);
+    dispatch(cli, &out).await?;
+    Ok(out.check()?)
+}
+
+async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
     let server = Server { url: cli.server, ca: cli.ca, identity: cli.client_cert.zip(cli.client_key) };
     match cli.command {
         Command::Keygen { out: path } => {
@@ -212,12 +268,13 @@ pub async fn run(cli: Cli) -> CliResult {
             out.info(&c.info);
             Ok(())
         }
-        Command::Operator(cmd) => operator::run(cmd, &server, &out).await,
+        Command::Operator(cmd) => operator::run(cmd, &server, out).await,
         Command::Audit { reader } => {
             let mut c = Client::connect_to(&server).await?;
             let r = c.audit(&reader.identity()?).await?;
             if !r.clean {
-                return Err(format!("the audit found a fault in {}: {}", r.fault_part, r.fault).into());
+                let fault = format!("the audit found a fault in {}: {}", r.fault_part, r.fault);
+                return Err(error::CheckFailed(fault).into());
             }
             out.line(&format!(
                 "clean: {} records re-verified and replayed, {} stored keys compared, the tree extends checkpoint {}",
@@ -235,11 +292,11 @@ pub async fn run(cli: Cli) -> CliResult {
             ));
             Ok(())
         }
-        Command::Bill(cmd) => bill::run(cmd, &server, &out).await,
-        Command::Custody(cmd) => custody::run(cmd, &server, &out).await,
-        Command::Log(cmd) => log::run(cmd, &server, &out).await,
-        Command::Witness(args) => witness::run(args, &out).await,
-        Command::Monitor(args) => monitor::run(args, &server, &out).await,
+        Command::Bill(cmd) => bill::run(cmd, &server, out).await,
+        Command::Custody(cmd) => custody::run(cmd, &server, out).await,
+        Command::Log(cmd) => log::run(cmd, &server, out).await,
+        Command::Witness(args) => witness::run(args, out).await,
+        Command::Monitor(args) => monitor::run(args, &server, out).await,
         Command::Title { reader, bill, statement } => {
             let mut c = Client::connect_to(&server).await?;
             let id = bill::parse_bill(&bill)?;
@@ -264,13 +321,20 @@ pub async fn run(cli: Cli) -> CliResult {
             out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
             Ok(())
         }
-        Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, &out).await,
+        Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, out).await,
         Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
-            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, &out)
+            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, out)
         }
         Command::Registry { reader } => {
             let mut c = Client::connect_to(&server).await?;
             out.records(&c.registry(&reader.identity()?, 0).await?);
+            Ok(())
+        }
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ebl", &mut script);
+            let script = String::from_utf8_lossy(&script);
+            out.exact(serde_json::json!({"shell": shell.to_string(), "script": script}), &script);
             Ok(())
         }
         Command::Submit { file } => {
@@ -306,4 +370,77 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+
+    /// The words of an example as a shell would pass them: double quotes group, and a
+    /// redirection or a comment ends the command.
+    fn words(example: &str) -> Vec<String> {
+        let (mut words, mut word, mut quoted, mut any) = (vec![], String::new(), false, false);
+        for ch in example.chars() {
+            match ch {
+                '"' => (quoted, any) = (!quoted, true),
+                ' ' if !quoted => {
+                    if any {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                '>' | '|' | '#' if !quoted && !any => break,
+                c => (word, any) = (word + &c.to_string(), true),
+            }
+        }
+        if any {
+            words.push(word);
+        }
+        words
+    }
+
+    /// Every command that runs (a leaf, or one whose subcommand is optional), by its path.
+    fn runnable(cmd: &clap::Command, path: Vec<String>, found: &mut Vec<(Vec<String>, clap::Command)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = [path.clone(), vec![sub.get_name().to_string()]].concat();
+            if !sub.has_subcommands() || !sub.is_subcommand_required_set() {
+                found.push((path.clone(), sub.clone()));
+            }
+            runnable(sub, path, found);
+        }
+    }
+
+    #[test]
+    fn every_command_has_an_example_in_its_help_and_the_example_parses() {
+        let mut found = vec![];
+        runnable(&Cli::command(), vec![], &mut found);
+        assert!(found.len() > 40, "{} commands", found.len());
+        for (path, cmd) in found {
+            let name = path.join(" ");
+            let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let example = help.split_once("Example:\n  ").map(|(_, e)| e.lines().next().unwrap_or_default());
+            let Some(example) = example else { panic!("`ebl {name}` has no \"Example:\" in its --help") };
+            let words = words(example);
+            let matches = match Cli::command().try_get_matches_from(&words) {
+                Ok(m) => m,
+                Err(e) => panic!("`ebl {name}`'s example does not parse: {example}\n{e}"),
+            };
+            let mut ran = vec![];
+            let mut next = matches.subcommand();
+            while let Some((sub, m)) = next {
+                ran.push(sub.to_string());
+                next = m.subcommand();
+            }
+            assert_eq!(ran, path, "`ebl {name}`'s example runs another command: {example}");
+            assert!(Cli::try_parse_from(&words).is_ok(), "{example}");
+        }
+    }
+
+    #[test]
+    fn a_server_url_without_a_scheme_is_a_usage_error() {
+        let e = Cli::try_parse_from(["ebl", "--server", "127.0.0.1:50051", "info"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("expected http://HOST:PORT"), "{e}");
+    }
 }

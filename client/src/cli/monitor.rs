@@ -125,9 +125,11 @@ pub async fn run(args: MonitorArgs, server: &Server, out: &Out) -> super::CliRes
                 .emit(json!({"poll": poll, "ok": false, "retry": why}), || format!("poll {poll}: {why} (will retry)")),
             Err(Failure::Fatal(why)) => {
                 out.emit(json!({"poll": poll, "ok": false, "failed": why}), || format!("poll {poll}: FAILED: {why}"));
-                return Err(format!("monitor: {why}").into());
+                return Err(super::error::CheckFailed(format!("monitor: {why}")).into());
             }
         }
+        // A reader that went away (`ebl monitor | head`) ends the watch.
+        out.check()?;
         if args.count.is_some_and(|n| poll >= n) {
             break;
         }

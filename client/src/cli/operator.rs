@@ -2,6 +2,7 @@
 //! signed record is written to a file instead of sent (sign offline, carry, `ebl submit FILE`);
 //! `--position` and `--prev` then name the registry head to extend without asking the server.
 
+use super::error::Usage;
 use super::keys::read_public_key;
 use super::output::Out;
 use super::CliResult;
@@ -37,6 +38,9 @@ pub struct Signing {
 #[derive(Subcommand, Debug)]
 pub enum OperatorCmd {
     /// Register a party.
+    #[command(
+        after_help = "Example:\n  ebl operator register-party --key operator.key --party cq-bank --role BANK --name \"Bank of Chongqing\" --code GLEIF:3003000CQBANK000003:LEI"
+    )]
     RegisterParty {
         #[command(flatten)]
         signing: Signing,
@@ -57,6 +61,9 @@ pub enum OperatorCmd {
         code: Vec<String>,
     },
     /// Add a key to a party.
+    #[command(
+        after_help = "Example:\n  ebl operator add-key --key operator.key --party cq-bank --public-key cq-bank.key.pub"
+    )]
     AddKey {
         #[command(flatten)]
         signing: Signing,
@@ -68,6 +75,9 @@ pub enum OperatorCmd {
         public_key: String,
     },
     /// Revoke a party's key.
+    #[command(
+        after_help = "Example:\n  ebl operator revoke-key --key operator.key --party cq-bank --public-key cq-bank-2025.key.pub --reason \"laptop lost\""
+    )]
     RevokeKey {
         #[command(flatten)]
         signing: Signing,
@@ -83,6 +93,9 @@ pub enum OperatorCmd {
     },
     /// Register that a principal lets an agent sign title actions on its behalf; the principal
     /// co-signs the record (its key is needed here too).
+    #[command(
+        after_help = "Example:\n  ebl operator delegate --key operator.key --principal cq-mto --principal-key cq-mto.key --agent sg-agency --actions SACC,SREJ,DELIVER --reference \"agency agreement SG-2026-14\""
+    )]
     Delegate {
         #[command(flatten)]
         signing: Signing,
@@ -103,6 +116,9 @@ pub enum OperatorCmd {
         reference: String,
     },
     /// End a delegation.
+    #[command(
+        after_help = "Example:\n  ebl operator revoke-delegation --key operator.key --principal cq-mto --agent sg-agency --reason \"agreement ended\""
+    )]
     RevokeDelegation {
         #[command(flatten)]
         signing: Signing,
@@ -117,6 +133,9 @@ pub enum OperatorCmd {
         reason: String,
     },
     /// Replace a party's key by another in one record.
+    #[command(
+        after_help = "Example:\n  ebl operator rotate-key --key operator.key --party cq-bank --old cq-bank-2025.key.pub --new cq-bank-2026.key.pub"
+    )]
     RotateKey {
         #[command(flatten)]
         signing: Signing,
@@ -132,13 +151,13 @@ pub enum OperatorCmd {
     },
 }
 
-fn role(s: &str) -> Result<pb::Role, String> {
+fn role(s: &str) -> Result<pb::Role, Usage> {
     pb::Role::from_str_name(&format!("ROLE_{}", s.to_uppercase()))
         .filter(|r| *r != pb::Role::Unspecified)
-        .ok_or_else(|| format!("--role {s}: expected CARRIER, TRADER, BANK, CUSTOMS or AUDITOR"))
+        .ok_or_else(|| Usage(format!("--role {s}: expected CARRIER, TRADER, BANK, CUSTOMS or AUDITOR")))
 }
 
-fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
+fn code(s: &str) -> Result<pb::IdentifyingCode, Usage> {
     let mut parts = s.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(p), Some(c), list) if !p.is_empty() && !c.is_empty() => Ok(pb::IdentifyingCode {
@@ -146,7 +165,7 @@ fn code(s: &str) -> Result<pb::IdentifyingCode, String> {
             party_code: c.into(),
             code_list_name: list.unwrap_or_default().into(),
         }),
-        _ => Err(format!("--code {s}: expected PROVIDER:CODE[:LIST]")),
+        _ => Err(Usage(format!("--code {s}: expected PROVIDER:CODE[:LIST]"))),
     }
 }
 
@@ -184,7 +203,7 @@ pub async fn run(cmd: OperatorCmd, server: &Server, out: &Out) -> CliResult {
             .prev
             .as_deref()
             .filter(|p| !p.is_empty())
-            .map(|p| Hash32::from_hex(p).ok_or("--prev: 64 hex characters"))
+            .map(|p| Hash32::from_hex(p).ok_or(Usage("--prev: 64 hex characters".into())))
             .transpose();
         prev.map(|prev| (Link { position, prev }, signing.origin.clone().unwrap_or_default()))
     });

@@ -1,14 +1,90 @@
-//! What the CLI prints: readable lines by default, one JSON document with `--json`.
+//! What the CLI prints: readable lines by default, one JSON document with `--json`. Every write
+//! to standard output goes through [`Out`], which keeps the first failure (a reader that went
+//! away, a full disk) for [`Out::check`] instead of panicking as `println!` does. Text that comes
+//! from documents and records passes [`clean`] in the readable form; JSON keeps exact values.
 
 use crate::pb;
 use ebl_core::sig::PublicKey;
 use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::io::Write;
 use std::path::Path;
 
-/// Output mode.
+/// Output mode, and the first failure to write.
 pub struct Out {
     /// JSON instead of text.
     pub json: bool,
+    /// Once a write failed, nothing more is written: a `RefCell` as output is written from one
+    /// task, through `&self` (the commands share one `Out`).
+    failed: RefCell<Option<std::io::Error>>,
+}
+
+/// `s` as it may be shown on a terminal: terminal escapes (CSI `ESC [ ... m`, OSC `ESC ] ... BEL`
+/// and the other string controls, two-character escapes, their 8-bit C1 forms such as U+009B) are
+/// removed with their parameters; tab, newline, carriage return, vertical tab and form feed become
+/// one space each (a field stays on its line, and words stay apart); every other control
+/// character (C0, DEL, C1) and the bidirectional overrides, embeddings and isolates
+/// (U+202A-U+202E, U+2066-U+2069), which can make text read other than it is, are removed.
+/// Everything else, e.g. 重庆 or Zürich, is kept.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    skip_csi(&mut chars);
+                }
+                Some(']' | 'P' | 'X' | '^' | '_') => {
+                    chars.next();
+                    skip_string(&mut chars);
+                }
+                // ESC, intermediates (0x20-0x2F), one final character (0x30-0x7E).
+                _ => {
+                    while chars.next_if(|c| ('\u{20}'..='\u{2f}').contains(c)).is_some() {}
+                    chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
+                }
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Skips a control sequence's parameters and intermediates (0x20-0x3F) and its final character.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while chars.next_if(|c| ('\u{20}'..='\u{3f}').contains(c)).is_some() {}
+    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+}
+
+/// Skips a control string (OSC, DCS, SOS, PM, APC) up to and including its terminator: BEL,
+/// `ESC \` or U+009C; to the end if there is none.
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{07}' | '\u{9c}' => return,
+            '\u{1b}' if chars.next_if_eq(&'\\').is_some() => return,
+            _ => {}
+        }
+    }
+}
+
+/// [`clean`] into an owned string, for `format!` arguments.
+fn shown(s: &str) -> String {
+    clean(s).into_owned()
 }
 
 fn h(b: &[u8]) -> String {
@@ -57,58 +133,83 @@ pub fn custody_json(c: &pb::CustodyView) -> Value {
 }
 
 /// Custody lines for the text form of a bill.
-fn custody_text(c: &pb::CustodyView) -> String {
+fn custody_text(v: &pb::CustodyView) -> String {
     let mut s = String::new();
-    for (i, l) in c.route.iter().enumerate() {
+    for (i, l) in v.route.iter().enumerate() {
         let mode = pb::Mode::try_from(l.mode).map(|m| m.as_str_name().trim_start_matches("MODE_")).unwrap_or("?");
         let (from, to) = (l.from.clone().unwrap_or_default().locode, l.to.clone().unwrap_or_default().locode);
-        s += &format!("\n  leg {i}      {mode} {from} -> {to} by {}", l.carrier);
+        s += &format!("\n  leg {i}      {mode} {} -> {} by {}", shown(&from), shown(&to), shown(&l.carrier));
     }
-    for k in &c.containers {
+    for k in &v.containers {
         s += &format!(
             "\n  container  {} {} on leg {} with {} at {}, seals {}",
-            k.container,
-            k.stage,
+            shown(&k.container),
+            shown(&k.stage),
             k.leg,
-            k.carrier,
-            k.location,
-            k.seals.join(" ")
+            shown(&k.carrier),
+            shown(&k.location),
+            shown(&k.seals.join(" "))
         );
         for e in &k.exceptions {
-            s += &format!("\n             exception: {e}");
+            s += &format!("\n             exception: {}", shown(e));
         }
     }
-    for h in &c.holds {
-        s += &format!("\n  HOLD       by {} (declaration {}): {}", h.customs, h.declaration, h.reason);
+    for h in &v.holds {
+        s += &format!(
+            "\n  HOLD       by {} (declaration {}): {}",
+            shown(&h.customs),
+            shown(&h.declaration),
+            shown(&h.reason)
+        );
     }
-    if !c.delivered_to.is_empty() {
-        s += &format!("\n  delivered  to {}", c.delivered_to);
+    if !v.delivered_to.is_empty() {
+        s += &format!("\n  delivered  to {}", shown(&v.delivered_to));
     }
     s
 }
 
 impl Out {
-    /// JSON with `--json`, else the readable text.
-    pub fn emit(&self, v: Value, text: impl FnOnce() -> String) {
-        if self.json {
-            println!("{v}");
-        } else {
-            println!("{}", text());
+    /// Readable text, or JSON with `json`.
+    pub fn new(json: bool) -> Self {
+        Out { json, failed: RefCell::new(None) }
+    }
+
+    /// The first write that failed, if one did (taken: asked again, `Ok`).
+    pub fn check(&self) -> std::io::Result<()> {
+        self.failed.borrow_mut().take().map_or(Ok(()), Err)
+    }
+
+    /// Writes `s` to standard output and flushes it; after a failure, nothing.
+    fn write(&self, s: &str) {
+        let mut failed = self.failed.borrow_mut();
+        if failed.is_none() {
+            let mut stdout = std::io::stdout().lock();
+            *failed = stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()).err();
         }
     }
 
-    /// A text printed byte for byte (a signed note, a proof): no newline is added.
+    /// JSON with `--json`, else the readable text.
+    pub fn emit(&self, v: Value, text: impl FnOnce() -> String) {
+        if self.json {
+            self.write(&format!("{v}\n"));
+        } else {
+            self.write(&format!("{}\n", text()));
+        }
+    }
+
+    /// A text printed byte for byte (a signed note, a proof): no newline is added, and nothing
+    /// is cleaned (the formats allow no control characters; tools check the bytes).
     pub fn exact(&self, v: Value, text: &str) {
         if self.json {
-            println!("{v}");
+            self.write(&format!("{v}\n"));
         } else {
-            print!("{text}");
+            self.write(text);
         }
     }
 
     /// A plain message.
     pub fn line(&self, s: &str) {
-        self.emit(json!({ "message": s }), || s.to_string());
+        self.emit(json!({ "message": s }), || shown(s));
     }
 
     /// A new key pair.
@@ -124,18 +225,22 @@ impl Out {
         self.emit(v, || {
             let mut refusal = String::new();
             if !i.write_refusal.is_empty() {
-                refusal += &format!("\nREFUSING WRITES: {} {}", i.write_refusal, i.write_refusal_message);
+                refusal += &format!("\nREFUSING WRITES: {} {}", shown(&i.write_refusal), shown(&i.write_refusal_message));
             }
             if !i.checkpoint_refusal.is_empty() {
-                refusal += &format!("\nREFUSING TO SIGN CHECKPOINTS: {} {}", i.checkpoint_refusal, i.checkpoint_refusal_message);
+                refusal += &format!(
+                    "\nREFUSING TO SIGN CHECKPOINTS: {} {}",
+                    shown(&i.checkpoint_refusal),
+                    shown(&i.checkpoint_refusal_message)
+                );
             }
             format!(
                 "origin {}\noperator key {}\nledger key {}\nlog size {}\nlog verifier key {}\ncheckpoint size {}{refusal}",
-                i.origin,
+                shown(&i.origin),
                 h(&i.operator_public_key),
                 h(&i.ledger_public_key),
                 i.log_size,
-                i.log_verifier_key,
+                shown(&i.log_verifier_key),
                 i.checkpoint_size
             )
         });
@@ -147,10 +252,10 @@ impl Out {
             let dup = if r.duplicate { " (duplicate: already accepted)" } else { "" };
             format!(
                 "accepted {} at position {} of its chain, log #{} at {}{dup}\n  record {}",
-                r.action,
+                shown(&r.action),
                 r.position,
                 r.seq,
-                r.server_time,
+                shown(&r.server_time),
                 h(&r.record_hash)
             )
         });
@@ -159,26 +264,42 @@ impl Out {
     /// A bill.
     pub fn bill(&self, b: &pb::BillView) {
         self.emit(bill_json(b), || {
-            let mut s = format!("bill {} ({} / {}, issued by {})\n", h(&b.bill_id), b.reference, b.kind, b.issuer);
-            s += &format!("  status     {}\n  possessor  {}\n  entitled   {}", b.status, b.possessor, b.entitled);
+            let mut s = format!(
+                "bill {} ({} / {}, issued by {})\n",
+                h(&b.bill_id),
+                shown(&b.reference),
+                shown(&b.kind),
+                shown(&b.issuer)
+            );
+            s += &format!(
+                "  status     {}\n  possessor  {}\n  entitled   {}",
+                shown(&b.status),
+                shown(&b.possessor),
+                shown(&b.entitled)
+            );
             if b.blank_endorsed {
                 s += " (endorsed in blank)";
             }
             if !b.surrender.is_empty() {
-                s += &format!("\n  surrender  {} by {}", b.surrender, b.surrendered_by);
+                s += &format!("\n  surrender  {} by {}", shown(&b.surrender), shown(&b.surrendered_by));
             }
             if !b.paper_bill_number.is_empty() {
-                s += &format!("\n  paper bill {}", b.paper_bill_number);
+                s += &format!("\n  paper bill {}", shown(&b.paper_bill_number));
             }
             if !b.successor.is_empty() {
                 s += &format!("\n  replaced by amendment {}", h(&b.successor));
             }
             if !b.pledgee.is_empty() {
                 let enforced = if b.pledge_enforced { ", enforced" } else { "" };
-                s += &format!("\n  pledged    to {} by {} ({}{enforced})", b.pledgee, b.pledgor, b.pledge_mode);
+                s += &format!(
+                    "\n  pledged    to {} by {} ({}{enforced})",
+                    shown(&b.pledgee),
+                    shown(&b.pledgor),
+                    shown(&b.pledge_mode)
+                );
             }
             if !b.rejectable_by.is_empty() {
-                s += &format!("\n  open to rejection by {}", b.rejectable_by);
+                s += &format!("\n  open to rejection by {}", shown(&b.rejectable_by));
             }
             s += &format!("\n  head       #{} {}", b.head_position, h(&b.head));
             if let Some(c) = &b.custody {
@@ -205,12 +326,12 @@ impl Out {
                     format!(
                         "{} {}/{}/{} {}: possessor {}, entitled {}",
                         h(&b.bill_id),
-                        b.issuer,
-                        b.reference,
+                        shown(&b.issuer),
+                        shown(&b.reference),
                         b.amendment,
-                        b.status,
-                        b.possessor,
-                        b.entitled
+                        shown(&b.status),
+                        shown(&b.possessor),
+                        shown(&b.entitled)
                     )
                 })
                 .collect::<Vec<_>>()
@@ -219,24 +340,28 @@ impl Out {
     }
 
     /// The check at a handoff.
-    pub fn handoff(&self, c: &pb::HandoffCheck) {
-        let b = c.bill.clone().unwrap_or_default();
-        let v = json!({"may_proceed": c.may_proceed, "reasons": c.reasons, "checked_at": c.checked_at, "bill": bill_json(&b)});
+    pub fn handoff(&self, check: &pb::HandoffCheck) {
+        let b = check.bill.clone().unwrap_or_default();
+        let v = json!({"may_proceed": check.may_proceed, "reasons": check.reasons, "checked_at": check.checked_at, "bill": bill_json(&b)});
         self.emit(v, || {
-            let verdict = if c.may_proceed {
+            let verdict = if check.may_proceed {
                 "HANDOFF MAY PROCEED".to_string()
             } else {
-                format!("HANDOFF STOPPED: {}", c.reasons.join("; "))
+                format!("HANDOFF STOPPED: {}", clean(&check.reasons.join("; ")))
             };
-            let pledge = if b.pledgee.is_empty() { String::new() } else { format!(", pledged to {}", b.pledgee) };
+            let pledge =
+                if b.pledgee.is_empty() { String::new() } else { format!(", pledged to {}", shown(&b.pledgee)) };
             let surrender = if b.status == "SURRENDERED" {
-                format!(", surrender pending ({})", b.surrender)
+                format!(", surrender pending ({})", shown(&b.surrender))
             } else {
                 String::new()
             };
             format!(
                 "{verdict}\n  title: {} possessed by {}, entitled {}{pledge}{surrender}, status {}",
-                b.reference, b.possessor, b.entitled, b.status
+                shown(&b.reference),
+                shown(&b.possessor),
+                shown(&b.entitled),
+                shown(&b.status)
             ) + &b.custody.as_ref().map(custody_text).unwrap_or_default()
         });
     }
@@ -247,13 +372,13 @@ impl Out {
         let v = json!({"chain_verified": t.chain_verified, "records_checked": t.records_checked, "checked_at": t.checked_at, "bill": bill_json(&b), "statement": t.statement, "checkpoint": t.checkpoint, "statement_refusal": t.statement_refusal});
         self.emit(v, || {
             let signed = if t.statement.is_empty() {
-                format!("no signed statement: {}", t.statement_refusal)
+                format!("no signed statement: {}", shown(&t.statement_refusal))
             } else {
-                format!("signed statement bound to checkpoint of size {}", t.checkpoint.lines().nth(1).unwrap_or("?"))
+                format!("signed statement bound to checkpoint of size {}", shown(t.checkpoint.lines().nth(1).unwrap_or("?")))
             };
             format!(
                 "TITLE of {} ({}): possessor {}, entitled {}, status {}\n  chain verified: {} ({} records rehashed and replayed at {})\n  {signed}",
-                b.reference, h(&b.bill_id), b.possessor, b.entitled, b.status, t.chain_verified, t.records_checked, t.checked_at
+                shown(&b.reference), h(&b.bill_id), shown(&b.possessor), shown(&b.entitled), shown(&b.status), t.chain_verified, t.records_checked, shown(&t.checked_at)
             )
         });
     }
@@ -268,20 +393,20 @@ impl Out {
                     format!(
                         "#{} {} {} by {}{}{} at {}",
                         i["position"],
-                        i["action"].as_str().unwrap_or(""),
+                        shown(i["action"].as_str().unwrap_or("")),
                         i["record_hash"].as_str().unwrap_or(""),
-                        i["actor"].as_str().unwrap_or(""),
+                        shown(i["actor"].as_str().unwrap_or("")),
                         i["agent"]
                             .as_str()
                             .filter(|s| !s.is_empty())
-                            .map(|s| format!(" (signed by its agent {s})"))
+                            .map(|s| format!(" (signed by its agent {})", shown(s)))
                             .unwrap_or_default(),
                         i["recipient"]
                             .as_str()
                             .filter(|s| !s.is_empty())
-                            .map(|s| format!(" -> {s}"))
+                            .map(|s| format!(" -> {}", shown(s)))
                             .unwrap_or_default(),
-                        i["server_time"].as_str().unwrap_or("")
+                        shown(i["server_time"].as_str().unwrap_or(""))
                     )
                 })
                 .collect::<Vec<_>>()
@@ -304,4 +429,40 @@ pub fn record_json(r: &pb::StoredRecord) -> Value {
         v["payload_hex"] = json!(h(&rec.payload));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn terminal_escapes_and_controls_are_stripped_and_other_text_kept() {
+        let cases = [
+            ("\u{1b}[31mRED\u{1b}[0m goods", "RED goods"),
+            ("\u{1b}[2J\u{1b}[1;1Hcleared", "cleared"),
+            ("\u{9b}2Jcleared by C1 CSI", "cleared by C1 CSI"),
+            ("\u{1b}]0;new window title\u{07}ACME Ltd", "ACME Ltd"),
+            ("\u{1b}]8;;https://evil.example\u{1b}\\click\u{1b}]8;;\u{1b}\\", "click"),
+            ("\u{9d}0;title\u{9c}name", "name"),
+            ("\u{1b}(Bcharset \u{1b}cand reset", "charset and reset"),
+            ("bell\u{07} and nul\u{0} and del\u{7f}", "bell and nul and del"),
+            ("SEAL-1\rSEAL-2", "SEAL-1 SEAL-2"),
+            ("forty\tpallets\nof machinery", "forty pallets of machinery"),
+            ("\u{85}next line \u{9a}C1", "next line C1"),
+            ("\u{202e}fdp.exe \u{2066}isolated\u{2069}", "fdp.exe isolated"),
+            ("\u{1b}重庆", "重庆"),
+            ("unterminated \u{1b}]0;title", "unterminated "),
+        ];
+        for (dirty, want) in cases {
+            assert_eq!(clean(dirty), want, "{dirty:?}");
+        }
+    }
+
+    #[test]
+    fn clean_text_is_returned_as_it_is() {
+        for s in ["重庆团结村 -> 钦州港", "Zürich, Île-de-France", "CQLU4518208", "", "emoji 🚢 and ZWJ 👩‍🔧"]
+        {
+            assert!(matches!(clean(s), std::borrow::Cow::Borrowed(b) if b == s), "{s}");
+        }
+    }
 }
