@@ -455,7 +455,11 @@ impl Ledger {
                 let serve = crate::metrics::http::serve(listener, metrics.clone(), shared, tls, std::future::pending());
                 Some(tokio::spawn(serve))
             }
-            None => None,
+            None => {
+                // The shared state holds a handle of the writer: none may outlive the service.
+                drop(shared);
+                None
+            }
         };
         let incoming = crate::net::incoming(listener, limits, tls);
         let serve = tonic::transport::Server::builder()
@@ -486,6 +490,12 @@ impl Ledger {
                 Ok(())
             }
         };
+        // The metrics endpoint holds the shared state, and with it a handle of the writer: it
+        // stops first, so that the writer can end.
+        if let Some(task) = metrics_task {
+            task.abort();
+            let _ = task.await;
+        }
         // Every acknowledged record is already synced. The writer finishes the group it holds and
         // stops once the last handle is gone; connections cut at the deadline may still hold one,
         // so the wait is bounded too.
@@ -504,9 +514,6 @@ impl Ledger {
             tracing::warn!("witness pushers still busy at the drain deadline; stopping without them");
         }
         health_task.abort();
-        if let Some(task) = metrics_task {
-            task.abort();
-        }
         // The next start then replays no write-ahead log.
         if let Err(e) = self.store.flush() {
             tracing::warn!(error = %e, "could not flush the database at stop");

@@ -192,6 +192,10 @@ fn ebld_refuses_to_serve_without_init_and_init_twice() {
     };
     let out = ebld(&["--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());
+    // No silent default origin: it names the log forever.
+    let out = ebld(&["init", "--operator-key", &op.to_hex()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--origin"), "{out:?}");
+    assert!(!data.join("ledger.key").exists(), "nothing is created without an origin");
     assert!(String::from_utf8_lossy(&out.stderr).contains("ebld init"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!data.join("ledger.key").exists(), "no key is created silently");
     let out = ebld(&["init", "--operator-key", &op.to_hex(), "--origin", "t.example/ebl"]);

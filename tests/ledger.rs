@@ -7,6 +7,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+#[path = "access_log.rs"]
+mod access_log;
 #[path = "agents.rs"]
 mod agents;
 #[path = "audit.rs"]

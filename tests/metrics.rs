@@ -165,3 +165,15 @@ async fn every_label_value_comes_from_a_closed_set() {
     assert!(http_get(l.metrics, "/").await.0.contains("404"));
     assert_ne!(l.metrics.to_string(), l.url.trim_start_matches("http://"));
 }
+
+/// The `method` label's values are the RPCs of `service Ledger`, every one of them.
+#[test]
+fn the_method_labels_are_the_protos_rpcs() {
+    let proto = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/proto/ebl/v1/ledger.proto")).unwrap();
+    let rpcs: Vec<&str> = proto
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("rpc "))
+        .map(|l| l.split('(').next().unwrap().trim())
+        .collect();
+    assert_eq!(rpcs, METHODS, "metrics::METHODS must list proto/ebl/v1/ledger.proto's rpcs in order");
+}

@@ -100,15 +100,53 @@ impl LedgerService {
         let result = blocking(move || {
             let (reader, request) =
                 authenticate(&shared.store, &shared.origin, &shared.operator, &shared.replay, &req, method)?;
-            bound(&peer, &reader.party())?;
-            let _pass = shared.gate.enter(&reader.party(), Work::Reads, 1)?;
-            f(&shared, reader, request)
+            let party = reader.party();
+            bound(&peer, &party)?;
+            let _pass = shared.gate.enter(&party, Work::Reads, 1)?;
+            let name = method.rsplit('/').next().unwrap_or(method);
+            let (bill, query) = subject(name, &request);
+            let answer = f(&shared, reader, request)?;
+            service::access::record(&shared, &party, name, bill, query);
+            Ok(answer)
         })
         .await;
         if let Err(e) = &result {
             self.shared.metrics.read_refused(e);
         }
         Ok(result?)
+    }
+}
+
+/// The bill or the query a signed read to `method` names, for the access log (the request has
+/// already been decoded by its handler; one that does not decode names nothing).
+fn subject(method: &str, request: &[u8]) -> (Option<BillId>, String) {
+    use prost::Message;
+    let bill = |b: &[u8]| <[u8; 32]>::try_from(b).ok().map(|h| BillId(ebl_core::hash::Hash32(h)));
+    let none = (None, String::new());
+    match method {
+        "GetBill" => pb::GetBillRequest::decode(request).map_or(none, |q| (bill(&q.bill_id), String::new())),
+        "GetHistory" => pb::GetHistoryRequest::decode(request).map_or(none, |q| (bill(&q.bill_id), String::new())),
+        "VerifyTitle" => pb::VerifyTitleRequest::decode(request).map_or(none, |q| (bill(&q.bill_id), String::new())),
+        "GetProofBundle" => {
+            pb::GetProofBundleRequest::decode(request).map_or(none, |q| (bill(&q.bill_id), String::new()))
+        }
+        "VerifyHandoff" => {
+            pb::VerifyHandoffRequest::decode(request).map_or(none, |q| (bill(&q.bill_id), String::new()))
+        }
+        "FindBills" => pb::FindBillsRequest::decode(request).map_or(none, |q| {
+            let query = [("container", &q.container), ("party", &q.party), ("place", &q.locode)]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (None, query)
+        }),
+        "GetAccessLog" => pb::GetAccessLogRequest::decode(request).map_or(none, |q| {
+            let query = if q.party.is_empty() { String::new() } else { format!("party {}", q.party) };
+            (bill(&q.bill_id), query)
+        }),
+        _ => none,
     }
 }
 
@@ -447,14 +485,7 @@ impl Ledger for LedgerService {
         let report = self
             .read(req, "/ebl.v1.Ledger/Audit", |s, reader, request| {
                 let _: pb::AuditRequest = decode_canonical("envelope.request", &request)?;
-                let auditor = match &reader {
-                    Reader::Operator => true,
-                    Reader::Party(p) => p.registration.role == ebl_core::registry::Role::Auditor,
-                };
-                if !auditor {
-                    let why = "only auditors and the operator may audit the ledger".into();
-                    return Err(RuleError::Forbidden { reason: "NOT_AUDITOR", why }.into());
-                }
+                service::access::auditor(&reader, "audit the ledger")?;
                 let Ok(_one) = s.auditing.try_lock() else {
                     let why = "an audit is already running: ask again when it ends".into();
                     return Err(RuleError::Limit { reason: "AUDIT_RUNNING", why }.into());
@@ -463,6 +494,28 @@ impl Ledger for LedgerService {
             })
             .await?;
         Ok(Response::new(report))
+    }
+
+    async fn get_access_log(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::AccessLog>, Status> {
+        let log = self
+            .read(req, "/ebl.v1.Ledger/GetAccessLog", |s, reader, request| {
+                let q: pb::GetAccessLogRequest = decode_canonical("envelope.request", &request)?;
+                let (entries, next) =
+                    service::access::list(s, &reader, &q.bill_id, &q.party, &q.after, q.limit as usize)?;
+                let entries = entries
+                    .into_iter()
+                    .map(|a| pb::AccessEntry {
+                        party: a.party,
+                        method: a.method,
+                        bill_id: a.bill.map(|b| b.0 .0.to_vec()).unwrap_or_default(),
+                        query: a.query,
+                        time: a.time.to_rfc3339(),
+                    })
+                    .collect();
+                Ok(pb::AccessLog { entries, next })
+            })
+            .await?;
+        Ok(Response::new(log))
     }
 
     async fn get_checkpoint(

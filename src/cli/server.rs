@@ -96,8 +96,9 @@ pub struct Args {
 pub enum Command {
     /// Create a new ledger in the data folder (database, origin, operator key, ledger key).
     Init {
-        /// The ledger's origin, bound into every signed record.
-        #[arg(long, env = "EBL_ORIGIN", default_value = "ledger.example/ebl")]
+        /// The ledger's origin, bound into every signed record and naming its log, e.g.
+        /// ledger.example/ebl: required, since it can never change.
+        #[arg(long, env = "EBL_ORIGIN")]
         origin: String,
     },
     /// Serve gRPC (the default).

@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The RPCs of `ebl.v1.Ledger`, the label values of request latencies (the health and
 /// reflection services are labelled by their service; anything else is `other`).
-pub const METHODS: [&str; 16] = [
+pub const METHODS: [&str; 17] = [
     "GetInfo",
     "Submit",
     "SubmitBatch",
@@ -40,6 +40,7 @@ pub const METHODS: [&str; 16] = [
     "FindBills",
     "Backup",
     "Audit",
+    "GetAccessLog",
     "GetCheckpoint",
     "GetInclusionProof",
     "GetConsistencyProof",
@@ -91,6 +92,7 @@ pub struct Metrics {
     cosignature_age: Family<WitnessLabel, SecondsGauge>,
     writes_refused: Flags,
     halted: Flags,
+    access_failures: Counter,
     witnesses: Vec<String>,
 }
 
@@ -169,6 +171,12 @@ impl Metrics {
             "1 while every write is refused, by reason (0 for a reason that held before)",
             writes_refused.family.clone(),
         );
+        let access_failures = Counter::default();
+        registry.register(
+            "access_log_failures",
+            "Reads served whose access-log entry could not be written",
+            access_failures.clone(),
+        );
         let halted = Flags::default();
         registry.register("log_halted", "1 once the log has halted, with the reason", halted.family.clone());
         Metrics {
@@ -187,6 +195,7 @@ impl Metrics {
             cosignature_age,
             writes_refused,
             halted,
+            access_failures,
             witnesses,
         }
     }
@@ -209,6 +218,11 @@ impl Metrics {
     /// Counts a refused signed read.
     pub fn read_refused(&self, e: &LedgerError) {
         self.read_refused.get_or_create(&refusal(e)).inc();
+    }
+
+    /// Counts a read served whose access-log entry could not be written.
+    pub fn access_log_failed(&self) {
+        self.access_failures.inc();
     }
 
     /// Counts a committed write batch of `records` that took `took`.

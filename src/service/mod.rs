@@ -7,6 +7,7 @@
 //! a later HTTP door or PINT endpoint reuses them without touching the store.
 //! Every function here blocks: async callers run them on the blocking pool ([`blocking`]).
 
+pub mod access;
 pub mod auth;
 pub mod check;
 pub mod find;

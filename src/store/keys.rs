@@ -35,7 +35,28 @@ pub const CF_META: &str = "meta";
 /// perfect subtree (level 0: leaf hashes). Written only by the writer, in the commit batch.
 pub const CF_TREE: &str = "tree";
 
-/// Every column family, in the order the ledger digest walks them.
+/// The access log (who read what, [`super::access`]): beside the ledger's data, not part of it,
+/// so not in [`ALL_CFS`] (the digest, the audit and migrations leave it out).
+pub const CF_ACCESS: &str = "access";
+
+/// Every column family the server opens: the ledger's, and the access log.
+pub const SERVED_CFS: [&str; 13] = [
+    CF_RECORDS,
+    CF_BY_HASH,
+    CF_CHAINS,
+    CF_BILLS,
+    CF_DOCUMENTS,
+    CF_CUSTODY,
+    CF_PARTIES,
+    CF_KEYS,
+    CF_DELEGATIONS,
+    CF_INDEX,
+    CF_META,
+    CF_TREE,
+    CF_ACCESS,
+];
+
+/// Every column family of the ledger's data, in the order the ledger digest walks them.
 pub const ALL_CFS: [&str; 12] = [
     CF_RECORDS,
     CF_BY_HASH,

@@ -4,6 +4,7 @@
 //! or title rules.
 //! Every call here blocks: async callers run them on the blocking pool.
 
+pub mod access;
 pub mod batch;
 mod digest;
 pub mod engine;
@@ -131,7 +132,7 @@ impl Store {
         Store::check_format(path)?;
         // Bounded, so that client connections can never take the store's descriptors.
         let max = crate::net::fds::ROCKSDB_MAX_OPEN_FILES;
-        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open(path, &ALL_CFS, max)?)))
+        Ok(Store::on(Box::new(engine::rocks::RocksEngine::open(path, &SERVED_CFS, max)?)))
     }
 
     /// Opens the RocksDB database at `path` with column families `cfs`, whatever its format
@@ -176,10 +177,11 @@ impl Store {
 
     /// An empty store in memory (nothing durable: tests and simulations).
     pub fn memory() -> Self {
-        Store::on(Box::new(engine::memory::MemoryEngine::new(&ALL_CFS)))
+        Store::on(Box::new(engine::memory::MemoryEngine::new(&SERVED_CFS)))
     }
 
-    /// The store over `engine`, which must have every column family of [`ALL_CFS`].
+    /// The store over `engine`, which must have every column family of [`ALL_CFS`] (and of
+    /// [`SERVED_CFS`] to keep an access log).
     pub fn on(engine: Box<dyn Engine>) -> Self {
         Store { engine, reads: AtomicU64::new(0), decodes: AtomicU64::new(0) }
     }

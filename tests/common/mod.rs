@@ -115,7 +115,7 @@ impl TestLedger {
         let operator = Identity { party: ebl_core::ids::PartyId::operator(), key: key() };
         init(dir.path(), ORIGIN, ebl_core::sig::PublicKey(operator.key.verifying_key().to_bytes())).unwrap();
         let db = dir.path().join(ebl_ledger::server::DB_DIR);
-        let rocks = RocksEngine::open(&db, &ebl_ledger::store::keys::ALL_CFS, 64).unwrap();
+        let rocks = RocksEngine::open(&db, &ebl_ledger::store::keys::SERVED_CFS, 64).unwrap();
         let (engine, faults) = FaultyEngine::new(Box::new(rocks));
         let ledger = Ledger::open_on(dir.path(), None, Store::on(Box::new(engine))).unwrap();
         (Self::serve(ledger, dir, operator, HashMap::new(), Vec::new(), None, None).await, faults)

@@ -3,6 +3,7 @@
 //! Readable output by default, `--json` for scripts; every failure has an exit status by its
 //! class ([`error`]), and with `--json` is one JSON object on standard error.
 
+pub mod access;
 pub mod bill;
 pub mod bundle;
 pub mod custody;
@@ -100,6 +101,12 @@ pub enum Command {
         #[command(flatten)]
         reader: As,
     },
+    /// Who read what: the signed reads the ledger served (auditors and the operator).
+    #[command(
+        name = "access-log",
+        after_help = "Example:\n  ebl access-log --as auditor --key auditor.key --bill cq-mto/CQ-SIN-0001"
+    )]
+    AccessLog(access::AccessArgs),
     /// An online backup of the running ledger into a new folder on its machine (database, key,
     /// latest checkpoint), asked for by the operator. Restore it with `ebld restore`.
     #[command(after_help = "Example:\n  ebl backup --key operator.key --to /var/backups/ebl/2026-03-04")]
@@ -293,6 +300,7 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             Ok(())
         }
         Command::Bill(cmd) => bill::run(cmd, &server, out).await,
+        Command::AccessLog(args) => access::run(args, &server, out).await,
         Command::Custody(cmd) => custody::run(cmd, &server, out).await,
         Command::Log(cmd) => log::run(cmd, &server, out).await,
         Command::Witness(args) => witness::run(args, out).await,

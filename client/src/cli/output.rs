@@ -83,7 +83,7 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 }
 
 /// [`clean`] into an owned string, for `format!` arguments.
-fn shown(s: &str) -> String {
+pub fn shown(s: &str) -> String {
     clean(s).into_owned()
 }
 

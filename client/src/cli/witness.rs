@@ -86,7 +86,9 @@ pub async fn run(args: WitnessArgs, out: &Out) -> CliResult {
     crate::tls::plaintext_allowed("ebl witness", addr, tls.is_some(), args.insecure_plaintext)?;
     // The address is the fifth word: scripts read it.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("ebl witness listening on {addr} as {} ({scheme})", witness.verifier_key());
+    // A reader gone from standard output does not stop the witness.
+    let line = format!("ebl witness listening on {addr} as {} ({scheme})\n", witness.verifier_key());
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes());
     crate::witness::serve(listener, witness, tls, super::shutdown_signal()).await?;
     Ok(())
 }

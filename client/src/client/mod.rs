@@ -289,6 +289,16 @@ impl Client {
         Ok(self.grpc.backup(r).await?.into_inner())
     }
 
+    /// A page of the access log (who read what), read as `auditor` (an auditor or the operator).
+    pub async fn access_log(
+        &mut self,
+        auditor: &Identity,
+        query: pb::GetAccessLogRequest,
+    ) -> Result<pb::AccessLog, Status> {
+        let r = signed_read(auditor, self.origin(), "/ebl.v1.Ledger/GetAccessLog", &query);
+        Ok(self.grpc.get_access_log(r).await?.into_inner())
+    }
+
     /// Asks the ledger to audit itself (on an online backup), as an auditor or the operator.
     pub async fn audit(&mut self, auditor: &Identity) -> Result<pb::AuditReport, Status> {
         let r = signed_read(auditor, self.origin(), "/ebl.v1.Ledger/Audit", &pb::AuditRequest {});
