@@ -45,7 +45,7 @@ ebl title $(as cq-bank) --bill "$BILL"
 
 step "the train arrives at Qinzhou; before the handoff the ocean carrier checks title and custody in one call"
 ebl custody arrive $(as cr-chongqing) --bill "$BILL" --leg 0 --container $BOX1 --container $BOX2
-ebl custody verify $(as bbw-shipping) --bill "$BILL" --leg 0
+ebl custody verify $(as bbw-shipping) --bill "$BILL" --place CNQZH
 
 step "a handoff with a seal left unchecked is refused; both carriers sign it, every seal checked"
 refused SEAL_MISMATCH custody handoff $(as cr-chongqing) --bill "$BILL" --leg 0 --place CNQZH \
@@ -53,6 +53,7 @@ refused SEAL_MISMATCH custody handoff $(as cr-chongqing) --bill "$BILL" --leg 0 
 ebl custody handoff $(as cr-chongqing) --bill "$BILL" --leg 0 --place CNQZH \
   --to bbw-shipping --to-key "$DEMO/keys/bbw-shipping.key" --container $BOX1 --container $BOX2 \
   --seal $BOX1:CLS2503104471 --seal $BOX1:CQ25C0088126 --seal $BOX2:CLS2503104472 --seal $BOX2:CQ25C0088127
+refused CONTAINER_NOT_THERE custody verify $(as bbw-shipping) --bill "$BILL" --place CNQZH
 ebl custody depart $(as bbw-shipping) --bill "$BILL" --leg 1 --container $BOX1 --container $BOX2
 
 step "on payment the bank endorses to the Singapore buyer and transfers"
@@ -65,6 +66,7 @@ refused NOT_POSSESSOR bill transfer $(as cq-machinery) --bill "$BILL" --to cq-ba
 step "the ship arrives at Singapore; Singapore customs hold the goods for inspection"
 ebl custody arrive $(as bbw-shipping) --bill "$BILL" --leg 1 --container $BOX1 --container $BOX2
 ebl custody hold $(as sg-customs) --bill "$BILL" --declaration SG2025-778812 --reason "inspection"
+refused CUSTOMS_HOLD custody verify $(as bbw-shipping) --bill "$BILL" --container $BOX1
 
 step "the buyer surrenders the bill for delivery; it cannot be accepted while customs hold the goods"
 ebl bill surrender $(as sg-buyer) --bill "$BILL" --to cq-mto --for delivery
@@ -74,10 +76,12 @@ ebl custody release $(as sg-customs) --bill "$BILL" --declaration SG2025-778812 
 step "the operator's agent in Singapore accepts the surrender for it; the ship delivers to the buyer"
 refused OUTSIDE_DELEGATION bill transfer $(as sg-agency) --on-behalf-of cq-mto --bill "$BILL" --to cq-bank
 ebl bill accept-surrender $(as sg-agency) --on-behalf-of cq-mto --bill "$BILL"
+ebl custody verify $(as bbw-shipping) --bill "$BILL" --container $BOX1
 ebl custody deliver $(as bbw-shipping) --bill "$BILL" --to sg-buyer --container $BOX1 --container $BOX2
 
-step "Singapore customs look a container up and read its history"
+step "Singapore customs look a container up: its bills and every event across legs, then a bill's custody history"
 ebl find $(as sg-customs) --container $BOX1
+ebl container $BOX1 $(as sg-customs)
 ebl custody history $(as sg-customs) --bill "$BILL"
 
 step "history of the bill"

@@ -291,7 +291,15 @@ fn reference_journey_1_runs_with_the_cli_and_the_carriers_agent_accepts_the_surr
     assert!(text.contains("demo done"), "{text}");
     for seen in [
         "NOT_POSSESSOR",
-        "HANDOFF MAY PROCEED",
+        "HANDOFF MAY PROCEED at CNQZH (end of leg 0)",
+        "were handed over at the end of leg 0",
+        "DELIVERY STOPPED at SGSIN (end of leg 1, the last): CUSTOMS_HOLD",
+        "DELIVERY MAY PROCEED at SGSIN",
+        "container CQLU4518208\n  bill cq-mto/CLSC25CKGSIN000187/0 ACCOMPLISHED",
+        "now DELIVERED on leg 1 with bbw-shipping at SGSIN",
+        "CLSC25CKGSIN000187 #2 HANDOFF handed over at CNQZH at the end of leg 0 (CNCKG -> CNQZH) to bbw-shipping",
+        "#5 CUSTOMS_HOLD HOLD, declaration SG2025-778812: inspection",
+        "by sg-customs, signed by sg-customs",
         "SEAL_MISMATCH",
         "accepted HANDOFF",
         "CUSTOMS_HOLD",

@@ -273,12 +273,23 @@ async fn verify_handoff_says_whether_the_goods_may_go_on_and_why_not_with_the_ti
         ("SURRENDERED", "DELIVERY", "cq-machinery", "")
     );
     ok(&mut l, bill, rail, Some(ship), qinzhou()).await;
-    // Once handed over, nothing waits at the end of leg 0; leg 1 is the last, and there is no leg 2.
-    assert_eq!(reasons(&verify(&mut l, bill, ship, 0).await), ["CONTAINER_NOT_THERE"]);
-    for leg in [1, 2] {
-        let check = verify(&mut l, bill, ship, leg).await;
-        assert!(!check.may_proceed);
-        assert_eq!(reasons(&check), ["INVALID_FIELD"]);
-        assert!(!check.checked_at.is_empty());
-    }
+    // Once handed over, nothing waits at the end of leg 0, and the answer says where the boxes went
+    // (not that none arrived).
+    let check = verify(&mut l, bill, ship, 0).await;
+    assert_eq!(reasons(&check), ["CONTAINER_NOT_THERE"]);
+    assert!(
+        check.reasons[0].contains("arrived at CNQZH and were handed over at the end of leg 0"),
+        "{:?}",
+        check.reasons
+    );
+    assert_eq!((check.leg, check.place.as_str(), check.delivery), (0, "CNQZH", false));
+    // Leg 1 is the last: its check is the delivery's (the Singapore hold, the boxes not there yet,
+    // the surrender not accepted); there is no leg 2.
+    let check = verify(&mut l, bill, ship, 1).await;
+    assert_eq!(reasons(&check), ["CUSTOMS_HOLD", "CONTAINER_NOT_THERE", "SURRENDER_NOT_ACCEPTED"]);
+    assert_eq!((check.leg, check.place.as_str(), check.delivery), (1, "SGSIN", true));
+    let check = verify(&mut l, bill, ship, 2).await;
+    assert!(!check.may_proceed);
+    assert_eq!(reasons(&check), ["INVALID_FIELD"]);
+    assert!(check.place.is_empty() && !check.checked_at.is_empty());
 }

@@ -21,6 +21,8 @@ mod checkpoints;
 mod cli;
 #[path = "cli_bundle.rs"]
 mod cli_bundle;
+#[path = "cli_custody.rs"]
+mod cli_custody;
 #[path = "cli_exit.rs"]
 mod cli_exit;
 #[path = "cli_log.rs"]

@@ -48,7 +48,7 @@ pub fn act(state: &CustodyState, p: &Payload, cx: &Context) -> Result<CustodySta
 
 /// Custody is recorded on a bill until it is void (custody goes on on its amendment) or switched
 /// to paper (the paper bill governs). A pending surrender does not stop the goods.
-fn check_on_ledger(bill: &BillState) -> Result<()> {
+pub(crate) fn check_on_ledger(bill: &BillState) -> Result<()> {
     match bill.status {
         Status::Void => Err(RuleError::refused(
             "BILL_VOID",
@@ -66,7 +66,7 @@ fn check_on_ledger(bill: &BillState) -> Result<()> {
 }
 
 /// Delivered goods neither move nor are held again (a hold still standing may be released).
-fn check_not_delivered(state: &CustodyState) -> Result<()> {
+pub(crate) fn check_not_delivered(state: &CustodyState) -> Result<()> {
     match &state.delivered_to {
         Some(to) => Err(RuleError::refused("ALREADY_DELIVERED", format!("the goods were delivered to '{to}'"))),
         None => Ok(()),
@@ -374,28 +374,4 @@ fn reroute(s: &mut CustodyState, p: &Payload, cx: &Context, from_leg: u32, legs:
     s.route.extend(legs.iter().cloned());
     s.route_version += 1;
     Ok(())
-}
-
-/// What would stop a handoff at the end of leg `leg_no` now, in the order the rules check it
-/// (empty: it may proceed). The same checks HANDOFF runs, less the record's own fields.
-pub fn handoff_blockers(state: &CustodyState, bill: &BillState, leg_no: u32) -> Vec<RuleError> {
-    let mut out = Vec::new();
-    out.extend(check_on_ledger(bill).err());
-    out.extend(check_not_delivered(state).err());
-    match (state.route.get(leg_no as usize), state.route.get(leg_no as usize + 1)) {
-        (Some(out_leg), Some(_)) => {
-            let place = &out_leg.to.locode;
-            out.extend(on_hold(state, place, "a handoff").err());
-            let here = state.containers.values().any(|c| c.leg == leg_no && c.stage == Stage::Arrived);
-            if !here {
-                out.push(RuleError::refused(
-                    "CONTAINER_NOT_THERE",
-                    format!("no container has arrived at {place} at the end of leg {leg_no}"),
-                ));
-            }
-        }
-        (Some(_), None) => out.push(RuleError::invalid("leg", format!("leg {leg_no} is the last: deliver instead"))),
-        (None, _) => out.push(RuleError::invalid("leg", format!("the route has no leg {leg_no}"))),
-    }
-    out
 }

@@ -18,6 +18,8 @@
 //! - [`route`]: a bill's legs across rail, river, sea, road and air, and their rules.
 //! - [`custody`]: which carrier holds which containers where, and customs holds.
 //! - [`custody_rules`]: departures, arrivals, co-signed handoffs, delivery, holds, re-routing.
+//! - [`custody_check`]: whether a handoff or delivery would be refused now, asked by leg, place
+//!   or container.
 //! - [`log`]: the transparency log: RFC 9162 Merkle tree and proofs, signed notes, checkpoints,
 //!   witness cosignatures and tlog-proofs.
 //! - [`apply`]: the state machine: `prepare` (order-free) then `apply` (ordered) -> effects.
@@ -31,6 +33,7 @@
 pub mod apply;
 pub mod bill;
 pub mod custody;
+pub mod custody_check;
 pub mod custody_rules;
 pub mod delegation;
 pub mod document;

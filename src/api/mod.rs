@@ -22,6 +22,7 @@ use crate::wire::{decode_canonical, hash32, views::bill_view};
 use crate::writer::Answer;
 use auth::{authenticate, Reader};
 use ebl_core::apply::Checked;
+use ebl_core::custody_check::Asked;
 use ebl_core::ids::BillId;
 use ebl_core::ids::PartyId;
 use ebl_core::time::Timestamp;
@@ -189,6 +190,21 @@ fn audit_online(s: &Shared) -> Result<pb::AuditReport, LedgerError> {
         }
     };
     Ok(pb::AuditReport { clean, records, keys, checkpoint_size, fault_part, fault })
+}
+
+/// What a VerifyHandoff request asks about: a leg, or (with leg 0) a place or a container.
+fn handoff_asked(q: &pb::VerifyHandoffRequest) -> Result<Asked<'_>, LedgerError> {
+    match (q.leg, q.place.as_str(), q.container.as_str()) {
+        (leg, "", "") => Ok(Asked::Leg(leg)),
+        (0, place, "") if ebl_core::document::is_locode(place) => Ok(Asked::Place(place)),
+        (0, _, "") => Err(RuleError::invalid("place", "expected a UN/LOCODE, e.g. CNQZH").into()),
+        (0, "", container) => Ok(Asked::Container(container)),
+        _ => Err(RuleError::invalid(
+            "envelope.request",
+            "ask by one of leg, place (a UN/LOCODE) or container: place and container need leg 0",
+        )
+        .into()),
+    }
 }
 
 /// What a FindBills request looks bills up by, and after which bill.
@@ -420,12 +436,15 @@ impl Ledger for LedgerService {
         let check = self
             .read(req, "/ebl.v1.Ledger/VerifyHandoff", |s, reader, request| {
                 let q: pb::VerifyHandoffRequest = decode_canonical("envelope.request", &request)?;
-                let (bill, custody, blockers) = service::handoff(s, &reader, &q.bill_id, q.leg)?;
+                let (bill, custody, check) = service::handoff(s, &reader, &q.bill_id, handoff_asked(&q)?)?;
                 Ok(pb::HandoffCheck {
                     bill: Some(bill_view(&bill, Some(&custody), vec![])),
-                    may_proceed: blockers.is_empty(),
-                    reasons: blockers.iter().map(|e| format!("{}: {e}", e.reason())).collect(),
+                    may_proceed: check.blockers.is_empty(),
+                    reasons: check.blockers.iter().map(|e| format!("{}: {e}", e.reason())).collect(),
                     checked_at: Timestamp::now().to_rfc3339(),
+                    leg: check.leg.unwrap_or_default(),
+                    place: check.place,
+                    delivery: check.delivery,
                 })
             })
             .await?;

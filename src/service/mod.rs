@@ -24,9 +24,9 @@ use auth::Reader;
 pub use check::check_record;
 use ebl_core::bill::BillState;
 use ebl_core::custody::CustodyState;
+use ebl_core::custody_check::{Asked, GoodsCheck};
 use ebl_core::ids::ChainId;
 use ebl_core::sig::PublicKey;
-use ebl_core::RuleError;
 use replay::ReplayCache;
 use std::sync::Arc;
 
@@ -138,18 +138,19 @@ pub fn title(shared: &Shared, reader: &Reader, bill_id: &[u8]) -> Result<title::
     title::snapshot(shared, &bill.id)
 }
 
-/// Whether the goods of bill `bill_id` may be handed over at the end of `leg`: the bill and its
-/// custody, and every reason they may not (empty: they may), if `reader` may see it.
+/// Whether the goods of bill `bill_id` asked about may be handed over (or delivered, at the end
+/// of the last leg): the bill and its custody, and where the check was made and every reason
+/// they may not move on, if `reader` may see the bill.
 pub fn handoff(
     shared: &Shared,
     reader: &Reader,
     bill_id: &[u8],
-    leg: u32,
-) -> Result<(BillState, CustodyState, Vec<RuleError>), LedgerError> {
+    asked: Asked,
+) -> Result<(BillState, CustodyState, GoodsCheck), LedgerError> {
     let (bill, custody) = visible::visible_bill(shared, reader, bill_id)?;
     let custody = custody.ok_or_else(ebl_core::custody_rules::no_route)?;
-    let blockers = ebl_core::custody_rules::handoff_blockers(&custody, &bill, leg);
-    Ok((bill, custody, blockers))
+    let check = ebl_core::custody_check::check(&custody, &bill, asked);
+    Ok((bill, custody, check))
 }
 
 /// The transport document of a bill, as issued (kept beside its ISSUE record).

@@ -2,12 +2,15 @@
 //! carriers, delivery, customs holds and releases, re-routing, and the check at a handoff.
 
 use super::bill::parse_bill;
+use super::error::{usage, Stopped};
+use super::events;
 use super::output::Out;
 use super::{As, CliResult};
 use crate::client::Server;
 use crate::client::{Client, Identity};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
+use serde_json::Value;
 use std::path::PathBuf;
 
 /// Who acts (or reads) on which bill: every custody command's first arguments.
@@ -142,16 +145,24 @@ pub enum CustodyCmd {
         #[arg(long)]
         route: PathBuf,
     },
-    /// Before a handoff: title and custody in one answer, and whether the goods may move on.
+    /// Before a handoff or delivery: title and custody in one answer, and whether the goods may
+    /// move on there. A gate: exits 3 when they may not, saying why (e.g. a customs hold).
     #[command(
-        after_help = "Example:\n  ebl custody verify --as bbw-shipping --key bbw-shipping.key --bill cq-mto/CLSC25CKGSIN000187 --leg 0"
+        after_help = "Example:\n  ebl custody verify --as bbw-shipping --key bbw-shipping.key --bill cq-mto/CLSC25CKGSIN000187 --place CNQZH",
+        group(clap::ArgGroup::new("at").required(true).args(["leg", "place", "container"]))
     )]
     Verify {
         #[command(flatten)]
         on: OnBill,
-        /// The leg that ends at the handoff.
+        /// The leg that ends at the handoff (or at delivery, for the last leg).
         #[arg(long)]
-        leg: u32,
+        leg: Option<u32>,
+        /// Where the handoff or delivery is (UN/LOCODE): the leg that ends there.
+        #[arg(long)]
+        place: Option<String>,
+        /// A container (ISO 6346): that container at the end of the leg it is on now.
+        #[arg(long)]
+        container: Option<String>,
     },
     /// The custody records of a bill, in order.
     #[command(
@@ -175,6 +186,22 @@ fn seal(s: &str) -> Result<pb::SealCheck, super::error::Usage> {
         }),
         _ => Err(super::error::Usage(format!("--seal {s}: expected CONTAINER:SEAL or CONTAINER:SEAL:NEW_SEAL:REASON"))),
     }
+}
+
+/// A container number as ISSUE checks it (ISO 6346); a usage error naming `flag` otherwise.
+pub fn container_number(flag: &str, n: &str) -> Result<(), Box<dyn std::error::Error>> {
+    ebl_core::document::iso6346::validate(n).map_err(|why| usage(format!("{flag} {n}: {why}")))
+}
+
+/// A gate's exit: nothing when the goods may move on, else [`Stopped`] with the ledger's reasons.
+fn gate(check: &pb::HandoffCheck) -> CliResult {
+    if check.may_proceed {
+        return Ok(());
+    }
+    let what = if check.delivery { "delivery" } else { "handoff" };
+    let at = if check.place.is_empty() { String::new() } else { format!(" at {}", check.place) };
+    let reason = check.reasons.first().and_then(|r| r.split(':').next()).unwrap_or("STOPPED").to_string();
+    Err(Stopped { reason, message: format!("the {what}{at} may not proceed: {}", check.reasons.join("; ")) }.into())
 }
 
 /// Runs a custody command.
@@ -208,12 +235,37 @@ pub async fn run(cmd: CustodyCmd, server: &Server, out: &Out) -> CliResult {
             let legs = super::route::read_legs(&route)?;
             (on, None, Action::Reroute(pb::Reroute { from_leg, legs }), None)
         }
-        CustodyCmd::Verify { on, leg } => {
-            out.handoff(&c.verify_handoff(&on.actor.identity()?, parse_bill(&on.bill)?, leg).await?);
-            return Ok(());
+        CustodyCmd::Verify { on, leg, place, container } => {
+            if let Some(p) = &place {
+                if !ebl_core::document::is_locode(p) {
+                    return Err(usage(format!("--place {p}: expected a UN/LOCODE, e.g. CNQZH")));
+                }
+            }
+            if let Some(n) = &container {
+                container_number("--container", n)?;
+            }
+            let bill_id = parse_bill(&on.bill)?.0 .0.to_vec();
+            let q = pb::VerifyHandoffRequest {
+                bill_id,
+                leg: leg.unwrap_or_default(),
+                place: place.unwrap_or_default(),
+                container: container.unwrap_or_default(),
+            };
+            let check = c.verify_goods(&on.actor.identity()?, q).await?;
+            out.handoff(&check);
+            return gate(&check);
         }
         CustodyCmd::History { on } => {
-            out.records(&c.custody_history(&on.actor.identity()?, parse_bill(&on.bill)?).await?);
+            let (id, bill) = (on.actor.identity()?, parse_bill(&on.bill)?);
+            let route = c.bill(&id, bill).await?.custody.map(|v| v.route).unwrap_or_default();
+            let records = c.custody_history(&id, bill).await?;
+            let events: Vec<Value> = records.iter().map(|r| events::event_json(r, &route)).collect();
+            out.emit(Value::Array(events.clone()), || {
+                if events.is_empty() {
+                    return "no custody record yet".into();
+                }
+                events.iter().map(events::event_text).collect::<Vec<_>>().join("\n")
+            });
             return Ok(());
         }
     };

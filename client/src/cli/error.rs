@@ -7,7 +7,7 @@
 //! | 0 | | done (also when the reader of standard output went away: `ebl ... \| head`) |
 //! | 1 | `other` | anything else: local files, INTERNAL, UNKNOWN, UNIMPLEMENTED, DATA_LOSS |
 //! | 2 | `usage` | a command line that does not parse, or a flag value the command cannot use |
-//! | 3 | `refused` | a rule says no: INVALID_ARGUMENT, FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS, OUT_OF_RANGE, RESOURCE_EXHAUSTED for a size (`*_TOO_LARGE`); or a local check failed (`ebl verify`, `ebl audit`, `ebl monitor`) |
+//! | 3 | `refused` | a rule says no: INVALID_ARGUMENT, FAILED_PRECONDITION, ABORTED, ALREADY_EXISTS, OUT_OF_RANGE, RESOURCE_EXHAUSTED for a size (`*_TOO_LARGE`); or a local check failed (`ebl verify`, `ebl audit`, `ebl monitor`); or a gate says the goods may not move on (`ebl custody verify`) |
 //! | 4 | `not_found` | NOT_FOUND: no such bill, record or party, or one the caller may not see |
 //! | 5 | `permission` | PERMISSION_DENIED, UNAUTHENTICATED |
 //! | 6 | `unavailable` | the ledger cannot be reached, or UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, RESOURCE_EXHAUSTED for a busy ledger (any other reason): trying again later may work |
@@ -111,6 +111,18 @@ fn code_class(code: Code) -> (ExitClass, &'static str) {
 #[error("FAILED: {0}")]
 pub struct CheckFailed(pub String);
 
+/// The ledger answered that what a gate asked about would be refused now (`ebl custody verify`:
+/// the handoff or delivery may not proceed). Class [`ExitClass::Refused`], with the first reason
+/// the ledger gave.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Stopped {
+    /// The first machine-readable reason, e.g. `CUSTOMS_HOLD`.
+    pub reason: String,
+    /// Every reason, for people.
+    pub message: String,
+}
+
 /// A flag's value the command cannot use, found after clap parsed it. Class [`ExitClass::Usage`].
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -187,6 +199,12 @@ impl Failure {
                 reason: Some(r.reason().to_string()),
                 field: r.field().map(str::to_string),
                 message: r.to_string(),
+            });
+        }
+        if let Some(s) = e.downcast_ref::<Stopped>() {
+            return Some(Failure {
+                reason: Some(s.reason.clone()),
+                ..Failure::new(ExitClass::Refused, s.message.clone())
             });
         }
         if e.is::<CheckFailed>() {

@@ -6,8 +6,10 @@
 pub mod access;
 pub mod bill;
 pub mod bundle;
+pub mod container;
 pub mod custody;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod log;
 pub mod monitor;
@@ -192,6 +194,10 @@ pub enum Command {
         #[arg(long, group = "by")]
         place: Option<String>,
     },
+    /// Customs' view of one container: every bill you may see that names it, and every custody
+    /// event touching it across legs and bills, in log order.
+    #[command(after_help = "Example:\n  ebl container CQLU4518208 --as sg-customs --key sg-customs.key")]
+    Container(container::ContainerArgs),
     /// List the registry records.
     #[command(after_help = "Example:\n  ebl registry --as cq-bank --key cq-bank.key")]
     Registry {
@@ -319,6 +325,12 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             Ok(())
         }
         Command::Find { reader, container, party, place } => {
+            if let Some(n) = &container {
+                custody::container_number("--container", n)?;
+            }
+            if let Some(p) = place.as_deref().filter(|p| !ebl_core::document::is_locode(p)) {
+                return Err(error::usage(format!("--place {p}: expected a UN/LOCODE, e.g. SGSIN")));
+            }
             let mut c = Client::connect_to(&server).await?;
             let q = crate::pb::FindBillsRequest {
                 container: container.unwrap_or_default(),
@@ -326,9 +338,11 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
                 locode: place.unwrap_or_default(),
                 ..Default::default()
             };
-            out.bill_list(&c.find_bills(&reader.identity()?, q).await?);
+            let bills = c.find_all_bills(&reader.identity()?, q).await?;
+            out.bill_list(&crate::pb::BillList { bills, next: vec![] });
             Ok(())
         }
+        Command::Container(args) => container::run(args, &server, out).await,
         Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, out).await,
         Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
             bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, out)

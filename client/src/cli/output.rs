@@ -339,15 +339,22 @@ impl Out {
         });
     }
 
-    /// The check at a handoff.
+    /// The check at a handoff or delivery.
     pub fn handoff(&self, check: &pb::HandoffCheck) {
         let b = check.bill.clone().unwrap_or_default();
-        let v = json!({"may_proceed": check.may_proceed, "reasons": check.reasons, "checked_at": check.checked_at, "bill": bill_json(&b)});
+        let leg = (!check.place.is_empty()).then_some(check.leg);
+        let v = json!({"may_proceed": check.may_proceed, "reasons": check.reasons, "checked_at": check.checked_at, "leg": leg, "place": check.place, "delivery": check.delivery, "bill": bill_json(&b)});
         self.emit(v, || {
+            let what = if check.delivery { "DELIVERY" } else { "HANDOFF" };
+            let at = match leg {
+                Some(n) if check.delivery => format!(" at {} (end of leg {n}, the last)", shown(&check.place)),
+                Some(n) => format!(" at {} (end of leg {n})", shown(&check.place)),
+                None => String::new(),
+            };
             let verdict = if check.may_proceed {
-                "HANDOFF MAY PROCEED".to_string()
+                format!("{what} MAY PROCEED{at}")
             } else {
-                format!("HANDOFF STOPPED: {}", clean(&check.reasons.join("; ")))
+                format!("{what} STOPPED{at}: {}", clean(&check.reasons.join("; ")))
             };
             let pledge =
                 if b.pledgee.is_empty() { String::new() } else { format!(", pledged to {}", shown(&b.pledgee)) };

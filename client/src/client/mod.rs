@@ -190,19 +190,43 @@ impl Client {
         Ok(self.grpc.find_bills(r).await?.into_inner())
     }
 
-    /// Whether the goods may be handed over at the end of `leg`, read as `reader`.
+    /// Every bill `reader` may see that `query` finds, page after page until the ledger says
+    /// there is no more (a page may be short and still have a next one).
+    pub async fn find_all_bills(
+        &mut self,
+        reader: &Identity,
+        mut query: pb::FindBillsRequest,
+    ) -> Result<Vec<pb::BillSummary>, Status> {
+        let mut bills = Vec::new();
+        loop {
+            let page = self.find_bills(reader, query.clone()).await?;
+            bills.extend(page.bills);
+            if page.next.is_empty() {
+                return Ok(bills);
+            }
+            query.after = page.next;
+        }
+    }
+
+    /// Whether the goods may be handed over (or delivered, after the last leg) at the end of
+    /// `leg`, read as `reader`.
     pub async fn verify_handoff(
         &mut self,
         reader: &Identity,
         id: BillId,
         leg: u32,
     ) -> Result<pb::HandoffCheck, Status> {
-        let r = signed_read(
-            reader,
-            self.origin(),
-            "/ebl.v1.Ledger/VerifyHandoff",
-            &pb::VerifyHandoffRequest { bill_id: id.0 .0.to_vec(), leg },
-        );
+        self.verify_goods(reader, pb::VerifyHandoffRequest { bill_id: id.0 .0.to_vec(), leg, ..Default::default() })
+            .await
+    }
+
+    /// The check of [`Client::verify_handoff`] asked by leg, place or container, read as `reader`.
+    pub async fn verify_goods(
+        &mut self,
+        reader: &Identity,
+        q: pb::VerifyHandoffRequest,
+    ) -> Result<pb::HandoffCheck, Status> {
+        let r = signed_read(reader, self.origin(), "/ebl.v1.Ledger/VerifyHandoff", &q);
         Ok(self.grpc.verify_handoff(r).await?.into_inner())
     }
 
