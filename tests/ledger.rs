@@ -31,6 +31,8 @@ mod cli_log;
 mod cli_witness;
 #[path = "commands.rs"]
 mod commands;
+#[path = "config.rs"]
+mod config;
 #[path = "core_walls.rs"]
 mod core_walls;
 #[path = "custody_route.rs"]

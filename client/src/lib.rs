@@ -11,11 +11,13 @@
 //!   and the log's HTTP client for it.
 //! - [`serve`]: a small HTTP/1.1 server (the witness, the ledger's metrics).
 //! - [`tls`]: TLS for servers (a certificate reloaded from its files) and HTTP/1.1 clients.
+//! - [`config`]: configuration files (TOML) for `ebld` and `ebl`, with `ebl`'s profiles.
 //! - [`file`]: small text files replaced atomically (checkpoint, witness and monitor state).
 //! - [`wire`], [`bundle`]: re-exported from ebl-verify.
 
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod file;
 pub mod pb;
 pub mod serve;

@@ -21,6 +21,10 @@ use std::path::PathBuf;
     about = "The eBL ledger server: signed, hash-chained bills of lading over gRPC on RocksDB"
 )]
 pub struct Args {
+    /// A configuration file (TOML): each key a long flag's name, its value that flag's default
+    /// (flags and EBL_* variables still win). See docs/operations.md, "Configuration".
+    #[arg(long, env = "EBL_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "EBL_LISTEN", default_value = "127.0.0.1:50051", global = true)]
     pub listen: String,

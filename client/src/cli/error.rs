@@ -210,7 +210,8 @@ impl Failure {
         if e.is::<CheckFailed>() {
             return Some(Failure::new(ExitClass::Refused, e.to_string()));
         }
-        if e.is::<Usage>() {
+        // A configuration file is part of the command line.
+        if e.is::<Usage>() || e.is::<crate::config::ConfigError>() {
             return Some(Failure::new(ExitClass::Usage, e.to_string()));
         }
         None
@@ -234,7 +235,8 @@ impl Failure {
     /// One line for people: for an answer of the ledger, its code, reason, field and message.
     pub fn text(&self) -> String {
         let Some(code) = self.code else { return self.message.clone() };
-        let reason = self.reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
+        // A reason that only repeats the code (NOT_FOUND NOT_FOUND) is said once.
+        let reason = self.reason.as_deref().filter(|r| *r != code).map(|r| format!(" {r}")).unwrap_or_default();
         let field = self.field.as_deref().map(|f| format!(" [field {f}]")).unwrap_or_default();
         format!("refused: {code}{reason}{field}: {}", self.message)
     }

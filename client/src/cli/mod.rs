@@ -19,7 +19,7 @@ pub mod route;
 pub mod witness;
 
 use crate::client::{Client, Identity, Server};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +46,14 @@ pub struct Cli {
     /// Print JSON instead of readable text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The configuration file (TOML, with profiles: docs/operations.md, "Configuration");
+    /// without it, `$XDG_CONFIG_HOME/ebl/config.toml` (or `~/.config/ebl/config.toml`) if any.
+    #[arg(long, env = "EBL_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// The configuration file's profile to use (server, CA, party, key file), instead of the
+    /// one the file names.
+    #[arg(long, env = "EBL_PROFILE", global = true)]
+    pub profile: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -223,6 +231,9 @@ pub enum Command {
         /// The file.
         file: PathBuf,
     },
+    /// The configuration file: the profile in use, or make another the default.
+    #[command(subcommand)]
+    Config(ConfigCmd),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  ebl completion bash > ~/.local/share/bash-completion/completions/ebl")]
     Completion {
@@ -234,7 +245,13 @@ pub enum Command {
 /// Parses the command line, runs it, and reports how it ended: the exit status of its class
 /// ([`error`]) and, on failure, one line on standard error (one JSON object with `--json`).
 pub async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let cmd = match configured(Cli::command(), &args) {
+        Ok(cmd) => cmd,
+        Err(e) => return report(&error::Failure::usage(&e.to_string()), json),
+    };
+    let cli = match cmd.try_get_matches_from(&args).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         // Help and version, and usage errors without --json, as clap says them (status 2).
         Err(e) if !e.use_stderr() || !std::env::args_os().any(|a| a == "--json") => e.exit(),
@@ -249,8 +266,131 @@ pub async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if error::reader_gone(e.as_ref()) => ExitCode::SUCCESS,
-        Err(e) => report(&error::Failure::of(e.as_ref()), json),
+        Err(e) => report(&as_typed(error::Failure::of(e.as_ref()), &args), json),
     }
+}
+
+/// `f` naming the bill as the user typed it (`--bill cq-mto/REF`) where the ledger named only
+/// its id, the hash derived from it.
+fn as_typed(mut f: error::Failure, args: &[std::ffi::OsString]) -> error::Failure {
+    let typed = args.iter().position(|a| a == "--bill").and_then(|i| args.get(i + 1)).and_then(|b| b.to_str());
+    let Some(typed) = typed.filter(|b| b.contains('/')) else { return f };
+    if let Ok(id) = bill::parse_bill(typed) {
+        let hex = id.0.to_hex();
+        if f.message.contains(&hex) {
+            f.message = f.message.replacen(&hex, &format!("{typed} ({hex})"), 1);
+        }
+    }
+    f
+}
+
+/// `cmd` with the settings of the configuration file's profile as its flags' defaults.
+fn configured(cmd: clap::Command, args: &[std::ffi::OsString]) -> Result<clap::Command, crate::config::ConfigError> {
+    let Some(path) = crate::config::ebl_file(args) else { return Ok(cmd) };
+    let table = crate::config::read(&path)?;
+    match crate::config::profile(&table, args, &path)? {
+        Some((_, settings)) => crate::config::apply(cmd, settings, &path),
+        None => Ok(cmd),
+    }
+}
+
+/// `ebl config` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// The configuration file in use, its profile and that profile's settings.
+    #[command(after_help = "Example:\n  ebl config show")]
+    Show,
+    /// Make a profile the one used when --profile is not given.
+    #[command(after_help = "Example:\n  ebl config use bank")]
+    Use {
+        /// The profile's name (a [profiles.NAME] table of the file).
+        name: String,
+    },
+    /// Write a profile: the server (--server, EBL_SERVER or the default), its CA and client
+    /// certificate if given, and who acts; the file is made if there is none.
+    #[command(
+        name = "set-profile",
+        after_help = "Example:\n  ebl --server https://ledger.example:50051 --ca ca.pem config set-profile bank --as cq-bank --key cq-bank.key --use"
+    )]
+    SetProfile {
+        /// The profile's name.
+        name: String,
+        /// The party that signs.
+        #[arg(long = "as")]
+        party: Option<String>,
+        /// Its secret key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Make it the default profile too.
+        #[arg(long = "use")]
+        make_default: bool,
+    },
+}
+
+fn config_cmd(cmd: ConfigCmd, server: &Server, out: &output::Out) -> CliResult {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let ConfigCmd::SetProfile { name, party, key, make_default } = cmd {
+        let path = crate::config::ebl_file(&args)
+            .or_else(crate::config::default_ebl_file)
+            .ok_or_else(|| error::usage("no configuration file: give --config FILE or EBL_CONFIG (no HOME)"))?;
+        let absolute = |p: &std::path::Path| std::path::absolute(p).map(|p| p.to_string_lossy().into_owned());
+        let mut settings = vec![("server", server.url.clone())];
+        if let Some(ca) = &server.ca {
+            settings.push(("ca", absolute(ca)?));
+        }
+        if let Some((cert, key)) = &server.identity {
+            settings.push(("client-cert", absolute(cert)?));
+            settings.push(("client-key", absolute(key)?));
+        }
+        if let Some(p) = party {
+            ebl_core::ids::PartyId::parse("--as", &p)?;
+            settings.push(("as", p));
+        }
+        if let Some(k) = &key {
+            keys::load(k)?;
+            settings.push(("key", absolute(k)?));
+        }
+        crate::config::set_profile(&path, &name, &settings)?;
+        if make_default {
+            crate::config::use_profile(&path, &name)?;
+        }
+        let v = serde_json::json!({ "file": path, "profile": name, "default": make_default });
+        out.emit(v, || format!("profile {name} written to {}", path.display()));
+        return Ok(());
+    }
+    let path = crate::config::ebl_file(&args).ok_or_else(|| {
+        error::usage("no configuration file: give --config FILE or EBL_CONFIG, or write ~/.config/ebl/config.toml")
+    })?;
+    match cmd {
+        ConfigCmd::Show => {
+            let table = crate::config::read(&path)?;
+            let profile = crate::config::profile(&table, &args, &path)?;
+            let (name, settings) = match &profile {
+                Some((n, s)) => (Some(n.as_str()), serde_json::to_value(s)?),
+                None => (None, serde_json::json!({})),
+            };
+            let v = serde_json::json!({ "file": path, "profile": name, "settings": settings });
+            out.emit(v, || {
+                let mut s = format!("configuration {}", path.display());
+                match &profile {
+                    Some((n, t)) => {
+                        s += &format!("\nprofile {n}");
+                        for (k, v) in t.iter() {
+                            s += &format!("\n  {k} = {v}");
+                        }
+                    }
+                    None => s += "\nno profile in use",
+                }
+                s
+            });
+        }
+        ConfigCmd::Use { name } => {
+            crate::config::use_profile(&path, &name)?;
+            out.line(&format!("profile {name} is now the default in {}", path.display()));
+        }
+        ConfigCmd::SetProfile { .. } => unreachable!("written above"),
+    }
+    Ok(())
 }
 
 /// Writes `f` on standard error (cleaned for a terminal, or as JSON) and gives its exit status.
@@ -352,6 +492,7 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             out.records(&c.registry(&reader.identity()?, 0).await?);
             Ok(())
         }
+        Command::Config(cmd) => config_cmd(cmd, &server, out),
         Command::Completion { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "ebl", &mut script);
