@@ -99,6 +99,7 @@ ebl log checkpoint
 step "the buyer's bank takes a proof bundle and checks it offline, with nothing but the ledger's key"
 ebl bundle $(as sg-buyer) --bill "$BILL" --out "$DEMO/bill.bundle.json"
 EBL_SERVER=http://127.0.0.1:1 ebl verify "$DEMO/bill.bundle.json" --log-key "$DEMO/keys/ledger.vkey"
+EBL_SERVER=http://127.0.0.1:1 ebl verify "$DEMO/title.note" --log-key "$DEMO/keys/ledger.vkey" --bill "$BILL"
 
 if [ "${1:-}" = "--serve" ]; then
   echo; echo "ebld keeps serving on $EBL_SERVER (log: $DEMO/ebld.log); Ctrl-C to stop"

@@ -19,6 +19,8 @@ mod bundle;
 mod checkpoints;
 #[path = "cli.rs"]
 mod cli;
+#[path = "cli_bank.rs"]
+mod cli_bank;
 #[path = "cli_bundle.rs"]
 mod cli_bundle;
 #[path = "cli_custody.rs"]

@@ -337,7 +337,12 @@ pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
         BillCmd::RejectSurrender { on, reason } => {
             act(&mut c, out, on, None, Action::RejectSurrender(pb::RejectSurrender { reason })).await?
         }
-        BillCmd::Show { reader, bill } => out.bill(&c.bill(&reader.identity()?, parse_bill(&bill)?).await?),
+        BillCmd::Show { reader, bill } => {
+            let reader = reader.identity()?;
+            let view = c.bill(&reader, parse_bill(&bill)?).await?;
+            let dir = super::directory::Directory::from_stored(&c.registry(&reader, 0).await?);
+            out.bill(&view, &dir)
+        }
         BillCmd::History { reader, bill } => out.records(&c.history(&reader.identity()?, parse_bill(&bill)?).await?),
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod bill;
 pub mod bundle;
 pub mod container;
 pub mod custody;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod keys;
@@ -16,6 +17,9 @@ pub mod monitor;
 pub mod operator;
 pub mod output;
 pub mod route;
+pub mod shapes;
+pub mod show;
+pub mod verify;
 pub mod witness;
 
 use crate::client::{Client, Identity, Server};
@@ -166,23 +170,36 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify a proof bundle offline (no server): every signature, proof, chain, key and rule.
-    /// Exits 3 if any check fails.
+    /// Verify a bank's evidence offline (no server): a proof bundle (every signature, proof,
+    /// chain, key and rule), a signed title statement, or a record's tlog-proof, against the
+    /// ledger's log key. Exits 3 if any check fails.
     #[command(after_help = "Example:\n  ebl verify bill.bundle.json --log-key ledger.vkey --max-age 3600")]
     Verify {
-        /// The bundle file.
-        bundle: PathBuf,
+        /// The file: a bundle (`ebl bundle`), a title statement (`ebl title --statement`) or a
+        /// tlog-proof (`ebl log proof`); which, is told by its first bytes.
+        file: PathBuf,
+        /// Read the file as this kind instead of telling it from its first bytes.
+        #[arg(long, value_enum)]
+        kind: Option<verify::Kind>,
         /// The ledger's log verifier key (`origin+keyid+base64`, from `ebl log key`), or a file
         /// holding it.
         #[arg(long)]
         log_key: String,
-        /// Fail if the title statement is older than this many seconds.
+        /// Fail if the title statement is older than this many seconds (bundle, statement).
         #[arg(long)]
         max_age: Option<u64>,
+        /// Fail unless the evidence is about this bill: 64-hex id, or CARRIER/REFERENCE[/AMENDMENT]
+        /// (bundle, statement).
+        #[arg(long)]
+        bill: Option<String>,
+        /// Fail unless the proof is for this record hash, 64 hex (tlog-proof).
+        #[arg(long)]
+        record: Option<String>,
         /// A witness's verifier key (cosignature form, from `ebl witness key`); repeat.
         #[arg(long = "witness-key")]
         witness_keys: Vec<String>,
-        /// Require at least this many of the given witnesses to have cosigned the checkpoint.
+        /// Require at least this many of the given witnesses to have cosigned the checkpoint
+        /// (bundle, tlog-proof).
         #[arg(long, default_value_t = 0)]
         min_witnesses: usize,
     },
@@ -453,15 +470,24 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
         Command::Monitor(args) => monitor::run(args, &server, out).await,
         Command::Title { reader, bill, statement } => {
             let mut c = Client::connect_to(&server).await?;
-            let id = bill::parse_bill(&bill)?;
-            let view = c.verify_title(&reader.identity()?, id).await?;
+            let (id, reader) = (bill::parse_bill(&bill)?, reader.identity()?);
+            let view = c.verify_title(&reader, id).await?;
+            // The statement is checked whenever there is one: a bank reads what it says.
+            let stated = match view.statement.is_empty() {
+                true => None,
+                false => {
+                    let note = ebl_core::log::SignedNote::parse(&view.statement)
+                        .map_err(|e| error::CheckFailed(format!("the ledger's statement: {e}")))?;
+                    let st = ebl_core::statement::TitleStatement::open(&note, &c.verifier_key()?)
+                        .map_err(|e| error::CheckFailed(format!("the ledger's statement: {e}")))?;
+                    Some(st)
+                }
+            };
             if let Some(file) = statement {
-                let note = ebl_core::log::SignedNote::parse(&view.statement)
-                    .map_err(|e| format!("the ledger's statement: {e} ({})", view.statement_refusal))?;
-                ebl_core::statement::TitleStatement::open(&note, &c.verifier_key()?)?;
                 bundle::write_statement(&view, &file)?;
             }
-            out.title(&view);
+            let dir = directory::Directory::from_stored(&c.registry(&reader, 0).await?);
+            out.title(&view, stated.as_ref(), &dir);
             Ok(())
         }
         Command::Find { reader, container, party, place } => {
@@ -484,12 +510,14 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
         }
         Command::Container(args) => container::run(args, &server, out).await,
         Command::Bundle { reader, bill, out: file } => bundle::fetch(&server, &reader, &bill, &file, out).await,
-        Command::Verify { bundle: file, log_key, max_age, witness_keys, min_witnesses } => {
-            bundle::run_verify(&file, &log_key, &witness_keys, min_witnesses, max_age, out)
+        Command::Verify { file, kind, log_key, max_age, bill, record, witness_keys, min_witnesses } => {
+            let against = verify::Against { log_key, witness_keys, min_witnesses, max_age, bill, record };
+            verify::run(&file, kind, &against, out)
         }
         Command::Registry { reader } => {
             let mut c = Client::connect_to(&server).await?;
-            out.records(&c.registry(&reader.identity()?, 0).await?);
+            let records = c.registry(&reader.identity()?, 0).await?;
+            out.registry(&records, &directory::Directory::from_stored(&records));
             Ok(())
         }
         Command::Config(cmd) => config_cmd(cmd, &server, out),

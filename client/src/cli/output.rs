@@ -3,6 +3,8 @@
 //! away, a full disk) for [`Out::check`] instead of panicking as `println!` does. Text that comes
 //! from documents and records passes [`clean`] in the readable form; JSON keeps exact values.
 
+use super::directory::Directory;
+use super::shapes;
 use crate::pb;
 use ebl_core::sig::PublicKey;
 use serde_json::{json, Value};
@@ -87,7 +89,8 @@ pub fn shown(s: &str) -> String {
     clean(s).into_owned()
 }
 
-fn h(b: &[u8]) -> String {
+/// Lowercase hex.
+pub(super) fn h(b: &[u8]) -> String {
     hex::encode(b)
 }
 
@@ -96,18 +99,24 @@ pub fn receipt_json(r: &pb::Receipt) -> Value {
     json!({"action": r.action, "record_hash": h(&r.record_hash), "bill_id": h(&r.bill_id), "position": r.position, "seq": r.seq, "server_time": r.server_time, "duplicate": r.duplicate})
 }
 
-/// A bill view as JSON (the document is left out; its checksum is there).
-pub fn bill_json(b: &pb::BillView) -> Value {
+/// A bill view as JSON (the document is left out; its checksum is there), its parties in the
+/// shape of [`shapes::party`] with what `dir` (the registry) says of them.
+pub fn bill_json(b: &pb::BillView, dir: Option<&Directory>) -> Value {
+    let p = |id: &str| shapes::party(id, dir);
+    let pending = b.status == "SURRENDERED" && !b.surrender.is_empty();
     json!({
-        "bill_id": h(&b.bill_id), "issuer": b.issuer, "reference": b.reference, "amendment": b.amendment,
+        "bill_id": h(&b.bill_id), "issuer": p(&b.issuer), "reference": b.reference, "amendment": b.amendment,
         "type_code": b.type_code, "kind": b.kind, "profile": b.profile, "status": b.status,
-        "possessor": b.possessor, "entitled": b.entitled, "consignee": b.consignee, "endorsee": b.endorsee,
-        "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable, "rejectable_by": b.rejectable_by,
-        "surrender": b.surrender, "surrendered_by": b.surrendered_by, "paper_bill_number": b.paper_bill_number,
-        "amends": h(&b.amends), "successor": h(&b.successor), "pledgee": b.pledgee, "pledgor": b.pledgor,
-        "pledge_mode": b.pledge_mode, "pledge_enforced": b.pledge_enforced,
-        "head": h(&b.head), "head_position": b.head_position, "head_seq": b.head_seq,
-        "document_checksum": h(&b.document_checksum), "parties": b.parties, "locations": b.locations,
+        "possessor": p(&b.possessor), "entitled": p(&b.entitled), "consignee": p(&b.consignee), "endorsee": p(&b.endorsee),
+        "blank_endorsed": b.blank_endorsed, "endorsable": b.endorsable, "rejectable_by": p(&b.rejectable_by),
+        "surrender": pending.then(|| shapes::surrender(&b.surrender, &b.surrendered_by, dir)),
+        "paper_bill_number": b.paper_bill_number,
+        "amends": h(&b.amends), "successor": h(&b.successor),
+        "pledge": (!b.pledgee.is_empty()).then(|| shapes::pledge(&b.pledgee, &b.pledge_mode, b.pledge_enforced, dir)),
+        "pledgor": p(&b.pledgor),
+        "head": shapes::head(b.head_position, b.head_seq, &h(&b.head)),
+        "document_checksum": h(&b.document_checksum),
+        "parties": b.parties.iter().map(|id| p(id)).collect::<Vec<_>>(), "locations": b.locations,
         "containers": b.containers, "pint_exportable": b.pint_exportable,
         "custody": b.custody.as_ref().map(custody_json),
     })
@@ -133,7 +142,7 @@ pub fn custody_json(c: &pb::CustodyView) -> Value {
 }
 
 /// Custody lines for the text form of a bill.
-fn custody_text(v: &pb::CustodyView) -> String {
+pub(super) fn custody_text(v: &pb::CustodyView) -> String {
     let mut s = String::new();
     for (i, l) in v.route.iter().enumerate() {
         let mode = pb::Mode::try_from(l.mode).map(|m| m.as_str_name().trim_start_matches("MODE_")).unwrap_or("?");
@@ -261,54 +270,6 @@ impl Out {
         });
     }
 
-    /// A bill.
-    pub fn bill(&self, b: &pb::BillView) {
-        self.emit(bill_json(b), || {
-            let mut s = format!(
-                "bill {} ({} / {}, issued by {})\n",
-                h(&b.bill_id),
-                shown(&b.reference),
-                shown(&b.kind),
-                shown(&b.issuer)
-            );
-            s += &format!(
-                "  status     {}\n  possessor  {}\n  entitled   {}",
-                shown(&b.status),
-                shown(&b.possessor),
-                shown(&b.entitled)
-            );
-            if b.blank_endorsed {
-                s += " (endorsed in blank)";
-            }
-            if !b.surrender.is_empty() {
-                s += &format!("\n  surrender  {} by {}", shown(&b.surrender), shown(&b.surrendered_by));
-            }
-            if !b.paper_bill_number.is_empty() {
-                s += &format!("\n  paper bill {}", shown(&b.paper_bill_number));
-            }
-            if !b.successor.is_empty() {
-                s += &format!("\n  replaced by amendment {}", h(&b.successor));
-            }
-            if !b.pledgee.is_empty() {
-                let enforced = if b.pledge_enforced { ", enforced" } else { "" };
-                s += &format!(
-                    "\n  pledged    to {} by {} ({}{enforced})",
-                    shown(&b.pledgee),
-                    shown(&b.pledgor),
-                    shown(&b.pledge_mode)
-                );
-            }
-            if !b.rejectable_by.is_empty() {
-                s += &format!("\n  open to rejection by {}", shown(&b.rejectable_by));
-            }
-            s += &format!("\n  head       #{} {}", b.head_position, h(&b.head));
-            if let Some(c) = &b.custody {
-                s += &custody_text(c);
-            }
-            s
-        });
-    }
-
     /// A list of bills.
     pub fn bill_list(&self, l: &pb::BillList) {
         let items: Vec<Value> = l
@@ -343,7 +304,7 @@ impl Out {
     pub fn handoff(&self, check: &pb::HandoffCheck) {
         let b = check.bill.clone().unwrap_or_default();
         let leg = (!check.place.is_empty()).then_some(check.leg);
-        let v = json!({"may_proceed": check.may_proceed, "reasons": check.reasons, "checked_at": check.checked_at, "leg": leg, "place": check.place, "delivery": check.delivery, "bill": bill_json(&b)});
+        let v = json!({"may_proceed": check.may_proceed, "reasons": check.reasons, "checked_at": check.checked_at, "leg": leg, "place": check.place, "delivery": check.delivery, "bill": bill_json(&b, None)});
         self.emit(v, || {
             let what = if check.delivery { "DELIVERY" } else { "HANDOFF" };
             let at = match leg {
@@ -370,23 +331,6 @@ impl Out {
                 shown(&b.entitled),
                 shown(&b.status)
             ) + &b.custody.as_ref().map(custody_text).unwrap_or_default()
-        });
-    }
-
-    /// A verified title.
-    pub fn title(&self, t: &pb::TitleView) {
-        let b = t.bill.clone().unwrap_or_default();
-        let v = json!({"chain_verified": t.chain_verified, "records_checked": t.records_checked, "checked_at": t.checked_at, "bill": bill_json(&b), "statement": t.statement, "checkpoint": t.checkpoint, "statement_refusal": t.statement_refusal});
-        self.emit(v, || {
-            let signed = if t.statement.is_empty() {
-                format!("no signed statement: {}", shown(&t.statement_refusal))
-            } else {
-                format!("signed statement bound to checkpoint of size {}", shown(t.checkpoint.lines().nth(1).unwrap_or("?")))
-            };
-            format!(
-                "TITLE of {} ({}): possessor {}, entitled {}, status {}\n  chain verified: {} ({} records rehashed and replayed at {})\n  {signed}",
-                shown(&b.reference), h(&b.bill_id), shown(&b.possessor), shown(&b.entitled), shown(&b.status), t.chain_verified, t.records_checked, shown(&t.checked_at)
-            )
         });
     }
 
