@@ -65,6 +65,8 @@ mod multimodal;
 mod pledge;
 #[path = "race.rs"]
 mod race;
+#[path = "readme.rs"]
+mod readme;
 #[path = "reads.rs"]
 mod reads;
 #[path = "refusal_precedence.rs"]
