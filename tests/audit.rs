@@ -30,7 +30,7 @@ fn audit_damaged(data: &Path, damage: impl FnOnce(&rocksdb::DB)) -> Result<ebl_l
     let copy = tempfile::tempdir().unwrap();
     copy_dir(data, copy.path());
     {
-        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), copy.path().join("db"), keys::ALL_CFS).unwrap();
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), copy.path().join("db"), keys::SERVED_CFS).unwrap();
         damage(&db);
     }
     audit_folder(copy.path(), None, &scratch_folder())
@@ -219,7 +219,8 @@ async fn verify_title_tells_a_broken_chain_from_a_damaged_database() {
     let changed = tempfile::tempdir().unwrap();
     copy_dir(data.path(), changed.path());
     {
-        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), changed.path().join("db"), keys::ALL_CFS).unwrap();
+        let db =
+            rocksdb::DB::open_cf(&rocksdb::Options::default(), changed.path().join("db"), keys::SERVED_CFS).unwrap();
         let v = String::from_utf8(get(&db, keys::CF_BILLS, &bill.0 .0)).unwrap();
         put(&db, keys::CF_BILLS, &bill.0 .0, v.replacen("cq-machinery", "sg-buyer", 1).as_bytes());
     }

@@ -135,7 +135,7 @@ pub enum RuleError {
         latest: String,
     },
     /// A signature or key check failed.
-    #[error("{} for party '{party}': {why}", .failure.reason())]
+    #[error("party '{party}': {why}")]
     Auth {
         /// Which check.
         failure: AuthFailure,

@@ -4,7 +4,7 @@
 
 use crate::error::LedgerError;
 use crate::pb;
-use ebl_core::Kind;
+use ebl_client::client::codes::{code_name, code_of};
 use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -15,19 +15,7 @@ pub const ERROR_DOMAIN: &str = "ebl.v1";
 /// Code, reason, message and field of an error.
 pub fn parts(e: &LedgerError) -> (Code, &'static str, String, Option<String>) {
     let (code, reason, message, field) = match e {
-        LedgerError::Rule(r) => {
-            let code = match r.kind() {
-                Kind::InvalidArgument => Code::InvalidArgument,
-                Kind::Unauthenticated => Code::Unauthenticated,
-                Kind::PermissionDenied => Code::PermissionDenied,
-                Kind::FailedPrecondition => Code::FailedPrecondition,
-                Kind::Aborted => Code::Aborted,
-                Kind::NotFound => Code::NotFound,
-                Kind::AlreadyExists => Code::AlreadyExists,
-                Kind::ResourceExhausted => Code::ResourceExhausted,
-            };
-            (code, r.reason(), r.to_string(), r.field().map(str::to_string))
-        }
+        LedgerError::Rule(r) => (code_of(r.kind()), r.reason(), r.to_string(), r.field().map(str::to_string)),
         LedgerError::Unavailable(_) => (Code::Unavailable, "LEDGER_UNAVAILABLE", e.to_string(), None),
         LedgerError::Pending { reason, .. } | LedgerError::Refusing { reason, .. } => {
             (Code::Unavailable, *reason, e.to_string(), None)
@@ -72,30 +60,7 @@ pub fn to_status(e: &LedgerError) -> Status {
 /// The per-record error of a batch submission.
 pub fn to_submit_error(e: &LedgerError) -> pb::SubmitError {
     let (code, reason, message, field) = parts(e);
-    pb::SubmitError {
-        code: format!("{code:?}").to_uppercase_snake(),
-        reason: reason.into(),
-        message,
-        field: field.unwrap_or_default(),
-    }
-}
-
-trait UpperSnake {
-    fn to_uppercase_snake(&self) -> String;
-}
-
-impl UpperSnake for String {
-    /// `FailedPrecondition` -> `FAILED_PRECONDITION`, the gRPC spelling of code names.
-    fn to_uppercase_snake(&self) -> String {
-        let mut out = String::new();
-        for (i, c) in self.chars().enumerate() {
-            if c.is_uppercase() && i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_uppercase());
-        }
-        out
-    }
+    pb::SubmitError { code: code_name(code).into(), reason: reason.into(), message, field: field.unwrap_or_default() }
 }
 
 impl From<LedgerError> for Status {

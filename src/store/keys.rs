@@ -39,22 +39,16 @@ pub const CF_TREE: &str = "tree";
 /// so not in [`ALL_CFS`] (the digest, the audit and migrations leave it out).
 pub const CF_ACCESS: &str = "access";
 
-/// Every column family the server opens: the ledger's, and the access log.
-pub const SERVED_CFS: [&str; 13] = [
-    CF_RECORDS,
-    CF_BY_HASH,
-    CF_CHAINS,
-    CF_BILLS,
-    CF_DOCUMENTS,
-    CF_CUSTODY,
-    CF_PARTIES,
-    CF_KEYS,
-    CF_DELEGATIONS,
-    CF_INDEX,
-    CF_META,
-    CF_TREE,
-    CF_ACCESS,
-];
+/// Every column family the server opens: the ledger's ([`ALL_CFS`]), and the access log.
+pub const SERVED_CFS: [&str; ALL_CFS.len() + 1] = {
+    let mut cfs = [CF_ACCESS; ALL_CFS.len() + 1];
+    let mut i = 0;
+    while i < ALL_CFS.len() {
+        cfs[i] = ALL_CFS[i];
+        i += 1;
+    }
+    cfs
+};
 
 /// Every column family of the ledger's data, in the order the ledger digest walks them.
 pub const ALL_CFS: [&str; 12] = [

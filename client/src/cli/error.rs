@@ -66,42 +66,36 @@ impl ExitClass {
 
 /// The class of an answer with `code` and `reason`, and the code's name as gRPC spells it.
 pub fn answer_class(code: Code, reason: Option<&str>) -> (ExitClass, &'static str) {
+    let name = crate::client::codes::code_name(code);
     match code_class(code) {
         // The ledger's limits are sizes (`MESSAGE_TOO_LARGE`, `BATCH_TOO_LARGE`, ...: the same
         // request is refused again) or its being busy (`PARTY_IN_FLIGHT`, `AUDIT_RUNNING`, ...).
-        (ExitClass::Refused, name) if code == Code::ResourceExhausted => match reason {
+        ExitClass::Refused if code == Code::ResourceExhausted => match reason {
             Some(r) if r.ends_with("_TOO_LARGE") => (ExitClass::Refused, name),
             _ => (ExitClass::Unavailable, name),
         },
-        class => class,
+        class => (class, name),
     }
 }
 
 /// The class of a gRPC status code (before [`answer_class`] looks at the reason).
-fn code_class(code: Code) -> (ExitClass, &'static str) {
+fn code_class(code: Code) -> ExitClass {
     use ExitClass::*;
     match code {
-        Code::Ok => (Other, "OK"),
+        Code::Ok | Code::Unknown | Code::Unimplemented | Code::Internal | Code::DataLoss => Other,
         // Cancelled reaches a client when the call was cut off (the ledger stopping, a dropped
         // connection), not by the CLI's own doing: try again.
-        Code::Cancelled => (Unavailable, "CANCELLED"),
-        Code::Unknown => (Other, "UNKNOWN"),
-        Code::InvalidArgument => (Refused, "INVALID_ARGUMENT"),
-        Code::DeadlineExceeded => (Unavailable, "DEADLINE_EXCEEDED"),
-        Code::NotFound => (NotFound, "NOT_FOUND"),
-        Code::AlreadyExists => (Refused, "ALREADY_EXISTS"),
-        Code::PermissionDenied => (Permission, "PERMISSION_DENIED"),
-        Code::ResourceExhausted => (Refused, "RESOURCE_EXHAUSTED"),
-        // The ledger's title and custody rules, and a halted log.
-        Code::FailedPrecondition => (Refused, "FAILED_PRECONDITION"),
-        // A stale head: the record as signed will never be accepted (read the bill again).
-        Code::Aborted => (Refused, "ABORTED"),
-        Code::OutOfRange => (Refused, "OUT_OF_RANGE"),
-        Code::Unimplemented => (Other, "UNIMPLEMENTED"),
-        Code::Internal => (Other, "INTERNAL"),
-        Code::Unavailable => (Unavailable, "UNAVAILABLE"),
-        Code::DataLoss => (Other, "DATA_LOSS"),
-        Code::Unauthenticated => (Permission, "UNAUTHENTICATED"),
+        Code::Cancelled | Code::DeadlineExceeded | Code::Unavailable => Unavailable,
+        Code::NotFound => NotFound,
+        Code::PermissionDenied | Code::Unauthenticated => Permission,
+        // The ledger's title and custody rules, a halted log, and a stale head (the record as
+        // signed will never be accepted: read the bill again).
+        Code::InvalidArgument
+        | Code::AlreadyExists
+        | Code::ResourceExhausted
+        | Code::FailedPrecondition
+        | Code::Aborted
+        | Code::OutOfRange => Refused,
     }
 }
 
@@ -127,6 +121,28 @@ pub struct Stopped {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Usage(pub String);
+
+/// The `ebl` flag that gives a record's or request's `field`, where one does: the ledger names
+/// its fields, a person typed flags.
+pub fn flag_of(field: &str) -> Option<&'static str> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    Some(match last {
+        "recipient" | "to" => "--to",
+        "bill_id" => "--bill",
+        "actor" | "signatures" => "--as/--key",
+        "agent" => "--agent",
+        "principal" => "--principal",
+        "leg" => "--leg",
+        "place" | "locode" => "--place",
+        "container" | "containers" => "--container",
+        "seals" => "--seal",
+        "document" => "--document",
+        "legs" => "--route",
+        "jurisdiction" => "--jurisdiction",
+        "reference" => "--reference",
+        _ => return None,
+    })
+}
 
 /// Shorthand for a boxed [`Usage`] error.
 pub fn usage(why: impl Into<String>) -> Box<dyn Error> {
@@ -192,7 +208,7 @@ impl Failure {
             });
         }
         if let Some(r) = e.downcast_ref::<ebl_core::error::RuleError>() {
-            let (class, code) = answer_class(kind_code(r.kind()), Some(r.reason()));
+            let (class, code) = answer_class(crate::client::codes::code_of(r.kind()), Some(r.reason()));
             return Some(Failure {
                 class,
                 code: Some(code),
@@ -237,7 +253,14 @@ impl Failure {
         let Some(code) = self.code else { return self.message.clone() };
         // A reason that only repeats the code (NOT_FOUND NOT_FOUND) is said once.
         let reason = self.reason.as_deref().filter(|r| *r != code).map(|r| format!(" {r}")).unwrap_or_default();
-        let field = self.field.as_deref().map(|f| format!(" [field {f}]")).unwrap_or_default();
+        let field = self
+            .field
+            .as_deref()
+            .map(|f| match flag_of(f) {
+                Some(flag) => format!(" [field {f}, given by {flag}]"),
+                None => format!(" [field {f}]"),
+            })
+            .unwrap_or_default();
         format!("refused: {code}{reason}{field}: {}", self.message)
     }
 
@@ -271,21 +294,6 @@ pub fn reader_gone(e: &(dyn Error + 'static)) -> bool {
         next = cause.source();
     }
     false
-}
-
-/// The gRPC code a local rule's refusal would get from the ledger (as `src/api/status.rs` maps it).
-fn kind_code(kind: ebl_core::Kind) -> Code {
-    use ebl_core::Kind;
-    match kind {
-        Kind::InvalidArgument => Code::InvalidArgument,
-        Kind::Unauthenticated => Code::Unauthenticated,
-        Kind::PermissionDenied => Code::PermissionDenied,
-        Kind::FailedPrecondition => Code::FailedPrecondition,
-        Kind::Aborted => Code::Aborted,
-        Kind::NotFound => Code::NotFound,
-        Kind::AlreadyExists => Code::AlreadyExists,
-        Kind::ResourceExhausted => Code::ResourceExhausted,
-    }
 }
 
 #[cfg(test)]
@@ -340,7 +348,7 @@ mod tests {
             f.json(),
             json!({"error": {"exit": 3, "class": "refused", "code": "FAILED_PRECONDITION", "reason": "NOT_HOLDER", "field": "recipient", "message": "the message"}})
         );
-        assert_eq!(f.text(), "refused: FAILED_PRECONDITION NOT_HOLDER [field recipient]: the message");
+        assert_eq!(f.text(), "refused: FAILED_PRECONDITION NOT_HOLDER [field recipient, given by --to]: the message");
     }
 
     #[test]

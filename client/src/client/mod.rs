@@ -2,6 +2,7 @@
 //! `docs/wire-format.md` specifies, and a small gRPC client over them. Used by the `ebl` CLI,
 //! the demo and the tests; the server never calls it. The log's RPCs and exports are in [`log`].
 
+pub mod codes;
 mod connect;
 pub mod log;
 
