@@ -71,9 +71,14 @@ pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), StartError>
     Ok(crate::cli::keys::write_secret_key(path, key)?)
 }
 
-/// Reads a secret key file written by [`write_secret_key`].
+/// Reads a secret key file written by [`write_secret_key`] (or a legacy hex one); logs a warning
+/// if others than its owner may read it.
 pub fn read_secret_key(path: &Path) -> Result<SigningKey, StartError> {
-    Ok(crate::cli::keys::read_secret_key(path)?)
+    let key = crate::cli::keys::read_secret_key(path)?;
+    if let Some(mode) = crate::cli::keys::readable_by_others(path) {
+        tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), "secret key file readable by group or others: chmod 600 it");
+    }
+    Ok(key)
 }
 
 impl From<crate::cli::keys::KeyFileError> for StartError {

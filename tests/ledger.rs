@@ -21,6 +21,8 @@ mod cli;
 mod cli_bundle;
 #[path = "cli_exit.rs"]
 mod cli_exit;
+#[path = "cli_keys.rs"]
+mod cli_keys;
 #[path = "cli_log.rs"]
 mod cli_log;
 #[path = "cli_witness.rs"]
