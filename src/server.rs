@@ -85,6 +85,11 @@ impl From<crate::cli::keys::KeyFileError> for StartError {
     fn from(e: crate::cli::keys::KeyFileError) -> Self {
         match e {
             crate::cli::keys::KeyFileError::Io { path, err } => StartError::Io { path, err },
+            // ebld starts unattended: it has no passphrase to ask for.
+            crate::cli::keys::KeyFileError::NoPassphrase(path) => StartError::Config(format!(
+                "{}: the key is encrypted; ebld needs it unencrypted (PKCS#8 PEM, mode 0600)",
+                path.display()
+            )),
             e => StartError::Config(e.to_string()),
         }
     }

@@ -327,3 +327,46 @@ fn an_encrypted_key_needs_its_passphrase() {
     c.env("EBL_TEST_PASS", "other words");
     assert_eq!(ok(c.output().unwrap()), good);
 }
+
+/// The "Key files" section of docs/operations.md.
+fn documented() -> String {
+    let doc = std::fs::read_to_string(format!("{}/docs/operations.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let section = &doc[doc.find("\n## Key files\n").expect("a 'Key files' section")..];
+    section[..section[4..].find("\n## ").unwrap() + 4].to_string()
+}
+
+#[test]
+fn the_documented_key_pair_is_one_and_reads_as_documented() {
+    use ebl_ledger::cli::keys::format::{parse, Content};
+    let doc = documented();
+    let block = &doc[doc.find("```text\n-----BEGIN PRIVATE KEY-----").expect("the example pair") + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let (secret, public) = block.split_at(block.find("-----BEGIN PUBLIC KEY-----").unwrap());
+    let (Content::Secret(s), Content::Public(p)) = (parse(secret.as_bytes()), parse(public.as_bytes())) else {
+        panic!("the example is not a secret and a public key:\n{block}")
+    };
+    assert_eq!(s.verifying_key().to_bytes(), p.0, "the two halves of one pair");
+}
+
+#[test]
+fn the_documented_refusal_is_the_one_ebl_prints() {
+    let doc = documented();
+    let line = doc.lines().find(|l| l.starts_with("ebl: operator.key: expected")).expect("the example refusal");
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("operator.key");
+    keygen(&k);
+    let o = run(ebl(&[
+        "--server",
+        "http://127.0.0.1:1",
+        "operator",
+        "add-key",
+        "--key",
+        p(&k),
+        "--party",
+        "x",
+        "--public-key",
+        p(&k),
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end(), line.replace("operator.key", p(&k)));
+}
