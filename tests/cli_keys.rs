@@ -183,15 +183,50 @@ fn ebld_init_refuses_a_secret_key_as_the_operator_key_every_time() {
         keygen(&k);
         let legacy = dir.path().join(format!("legacy{i}.key"));
         legacy_pair(&legacy);
-        for secret in [&k, &legacy] {
+        let encrypted = dir.path().join(format!("encrypted{i}.key"));
+        let mut c = ebl(&["--passphrase-env", "EBL_TEST_PASS", "keygen", "--out", p(&encrypted)]);
+        c.env("EBL_TEST_PASS", "pass");
+        ok(run(c));
+        for secret in [&k, &legacy, &encrypted] {
             let o = ebld(&data, &["init", "--origin", "t.example/ebl", "--operator-key", p(secret)]);
             let err = stderr(&o);
             assert!(!o.status.success(), "{} accepted as the operator's public key", secret.display());
             assert!(err.contains(p(secret)) && err.contains("expected an Ed25519 public key"), "{err}");
-            assert!(err.contains("a secret key"), "{err}");
+            assert!(err.contains("secret key (PEM") || err.contains("the secret of"), "{err}");
             assert!(!data.join("ledger.key").exists(), "nothing is created");
         }
     }
+}
+
+#[test]
+fn ebld_writes_its_ledger_key_as_pem_and_says_when_it_cannot_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, data) = (dir.path().join("operator.key"), dir.path().join("data"));
+    keygen(&k);
+    let o = ebld(&data, &["init", "--origin", "t.example/ebl", "--operator-key", p(&pubfile(&k))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ledger_key = data.join("ledger.key");
+    assert!(std::fs::read_to_string(&ledger_key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    assert_eq!(std::fs::metadata(&ledger_key).unwrap().permissions().mode() & 0o777, 0o600);
+    let backup = |to: &str| ebld(&data, &["backup", "--to", p(&dir.path().join(to))]);
+    let o = backup("b1");
+    assert!(o.status.success() && !stderr(&o).contains("readable by group or others"), "{}", stderr(&o));
+    std::fs::set_permissions(&ledger_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = backup("b2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("readable by group or others") && stderr(&o).contains(p(&ledger_key)),
+        "{}",
+        stderr(&o)
+    );
+    // An encrypted ledger.key: ebld starts unattended and says so.
+    std::fs::remove_file(&ledger_key).unwrap();
+    let mut c = ebl(&["--passphrase-env", "EBL_TEST_PASS", "keygen", "--out", p(&ledger_key)]);
+    c.env("EBL_TEST_PASS", "pass");
+    ok(run(c));
+    let o = backup("b3");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("the key is encrypted; ebld needs it unencrypted"), "{}", stderr(&o));
 }
 
 #[test]

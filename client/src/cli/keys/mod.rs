@@ -155,8 +155,12 @@ pub fn read_public_key_file(path: &Path) -> Result<PublicKey, KeyFileError> {
             }
             PublicKey(b)
         }
-        Content::Secret(_) | Content::Encrypted(_) => {
+        Content::Secret(_) => {
             return Err(wrong(path, Expected::Public, "a secret key (PEM \"PRIVATE KEY\"): give its .pub file"))
+        }
+        Content::Encrypted(_) => {
+            let found = "an encrypted secret key (PEM \"ENCRYPTED PRIVATE KEY\"): give its .pub file";
+            return Err(wrong(path, Expected::Public, found));
         }
         Content::Other(found) => return Err(wrong(path, Expected::Public, found)),
     };

@@ -126,7 +126,7 @@ fn an_encrypted_key_needs_its_passphrase() {
     assert!(matches!(bad, KeyFileError::Decrypt { err: DecryptError::Wrong, .. }), "{bad:?}");
     assert!(bad.to_string().contains("wrong passphrase") && bad.to_string().contains("enc.key"), "{bad}");
     // Still a secret key: refused where a public one is expected.
-    expect_wrong(read_public_key_file(&path), Expected::Public, "a secret key");
+    expect_wrong(read_public_key_file(&path), Expected::Public, "an encrypted secret key");
 }
 
 #[test]
