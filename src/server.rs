@@ -71,15 +71,25 @@ pub fn write_secret_key(path: &Path, key: &SigningKey) -> Result<(), StartError>
     Ok(crate::cli::keys::write_secret_key(path, key)?)
 }
 
-/// Reads a secret key file written by [`write_secret_key`].
+/// Reads a secret key file written by [`write_secret_key`] (or a legacy hex one); logs a warning
+/// if others than its owner may read it.
 pub fn read_secret_key(path: &Path) -> Result<SigningKey, StartError> {
-    Ok(crate::cli::keys::read_secret_key(path)?)
+    let key = crate::cli::keys::read_secret_key(path)?;
+    if let Some(mode) = crate::cli::keys::readable_by_others(path) {
+        tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), "secret key file readable by group or others: chmod 600 it");
+    }
+    Ok(key)
 }
 
 impl From<crate::cli::keys::KeyFileError> for StartError {
     fn from(e: crate::cli::keys::KeyFileError) -> Self {
         match e {
             crate::cli::keys::KeyFileError::Io { path, err } => StartError::Io { path, err },
+            // ebld starts unattended: it has no passphrase to ask for.
+            crate::cli::keys::KeyFileError::NoPassphrase(path) => StartError::Config(format!(
+                "{}: the key is encrypted; ebld needs it unencrypted (PKCS#8 PEM, mode 0600)",
+                path.display()
+            )),
             e => StartError::Config(e.to_string()),
         }
     }

@@ -27,6 +27,8 @@ mod cli_bundle;
 mod cli_custody;
 #[path = "cli_exit.rs"]
 mod cli_exit;
+#[path = "cli_keys.rs"]
+mod cli_keys;
 #[path = "cli_log.rs"]
 mod cli_log;
 #[path = "cli_witness.rs"]

@@ -31,7 +31,8 @@ pub struct Args {
     /// Data folder (the RocksDB database and the ledger's key).
     #[arg(long, env = "EBL_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
-    /// The operator's public key: 64 hex characters, or a file holding them (e.g. operator.key.pub).
+    /// The operator's public key: 64 hex characters, or its file (e.g. operator.key.pub: SPKI PEM
+    /// or legacy hex); a secret key file is refused.
     #[arg(long, env = "EBL_OPERATOR_KEY", global = true)]
     pub operator_key: Option<String>,
     /// Log format: text or json.

@@ -230,6 +230,11 @@ impl Failure {
         if e.is::<Usage>() || e.is::<crate::config::ConfigError>() {
             return Some(Failure::new(ExitClass::Usage, e.to_string()));
         }
+        if let Some(k) = e.downcast_ref::<crate::cli::keys::KeyFileError>() {
+            // A key file of the wrong kind is a flag value the command cannot use.
+            let class = if k.is_wrong_file() { ExitClass::Usage } else { ExitClass::Other };
+            return Some(Failure::new(class, k.to_string()));
+        }
         None
     }
 

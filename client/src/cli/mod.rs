@@ -47,6 +47,10 @@ pub struct Cli {
     /// The client certificate's key (PEM): not the party's signing key.
     #[arg(long, env = "EBL_CLIENT_KEY", global = true, requires = "client_cert")]
     pub client_key: Option<std::path::PathBuf>,
+    /// The environment variable holding the passphrase of encrypted secret key files: `keygen`
+    /// encrypts the new key with it, every command that reads an encrypted key decrypts with it.
+    #[arg(long, env = "EBL_PASSPHRASE_ENV", global = true, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
     /// Print JSON instead of readable text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -94,8 +98,11 @@ impl As {
 /// Top-level commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Make a key pair: FILE (secret, mode 0600) and FILE.pub.
-    #[command(after_help = "Example:\n  ebl keygen --out cq-bank.key")]
+    /// Make a key pair: FILE, the secret key (PKCS#8 PEM, mode 0600; encrypted with
+    /// --passphrase-env VAR), and FILE.pub, the public key (SPKI PEM).
+    #[command(
+        after_help = "Example:\n  ebl keygen --out cq-bank.key\nEncrypted, the passphrase in $EBL_KEY_PASS (and so for every command reading the key):\n  ebl keygen --passphrase-env EBL_KEY_PASS --out cq-bank.key"
+    )]
     Keygen {
         /// Secret key file to create.
         #[arg(long)]
@@ -421,6 +428,9 @@ fn report(f: &error::Failure, json: bool) -> ExitCode {
 /// Runs the CLI; a failure to write its output is an error too (see [`error::reader_gone`]).
 pub async fn run(cli: Cli) -> CliResult {
     let out = output::Out::new(cli.json);
+    if let Some(var) = cli.passphrase_env.clone() {
+        keys::set_passphrase_env(var);
+    }
     dispatch(cli, &out).await?;
     Ok(out.check()?)
 }
@@ -429,8 +439,9 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
     let server = Server { url: cli.server, ca: cli.ca, identity: cli.client_cert.zip(cli.client_key) };
     match cli.command {
         Command::Keygen { out: path } => {
-            let public = keys::keygen(&path)?;
-            out.keygen(&path, &public);
+            let passphrase = keys::passphrase()?;
+            let public = keys::keygen_with(&path, passphrase.as_deref().map(Vec::as_slice))?;
+            out.keygen(&path, &keys::pub_path(&path), &public, passphrase.is_some());
             Ok(())
         }
         Command::Info => {

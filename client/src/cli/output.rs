@@ -222,9 +222,16 @@ impl Out {
     }
 
     /// A new key pair.
-    pub fn keygen(&self, path: &Path, public: &PublicKey) {
-        self.emit(json!({"secret_key_file": path, "public_key": public.to_hex()}), || {
-            format!("key written to {} (public key {})", path.display(), public.to_hex())
+    pub fn keygen(&self, path: &Path, pub_path: &Path, public: &PublicKey, encrypted: bool) {
+        let v = json!({"secret_key_file": path, "public_key_file": pub_path, "public_key": public.to_hex(), "encrypted": encrypted});
+        self.emit(v, || {
+            let enc = if encrypted { "encrypted " } else { "" };
+            format!(
+                "{enc}secret key written to {}, public key {} to {}",
+                path.display(),
+                public.to_hex(),
+                pub_path.display()
+            )
         });
     }
 
