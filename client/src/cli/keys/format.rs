@@ -180,11 +180,12 @@ pub enum DecryptError {
 /// Opens an [`Content::Encrypted`] key with its passphrase.
 pub fn decrypt(der: &[u8], passphrase: &[u8]) -> Result<SigningKey, DecryptError> {
     let info = EncryptedPrivateKeyInfo::try_from(der).map_err(|e| DecryptError::Unsupported(e.to_string()))?;
-    // A wrong passphrase shows as bad padding, which pkcs5 0.7 reports as `EncryptFailed`.
+    // A wrong passphrase shows as bad padding, which pkcs5 0.7 reports as `EncryptFailed`; or,
+    // one time in 256 or so, as padding that checks out around bytes that are not DER, which
+    // the decryption reports as an ASN.1 error (the scheme's parameters were parsed above).
     let plain = info.decrypt(passphrase).map_err(|e| match e {
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed) => {
-            DecryptError::Wrong
-        }
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed)
+        | pkcs8::Error::Asn1(_) => DecryptError::Wrong,
         e => DecryptError::Unsupported(format!("cannot decrypt: {e}")),
     })?;
     match secret(plain.as_bytes()) {
@@ -207,13 +208,17 @@ pub fn secret_pem(key: &SigningKey) -> String {
 /// KEY-----`): PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, as `openssl pkcs8 -topk8 -v2
 /// aes-256-cbc` writes it.
 pub fn encrypted_secret_pem(key: &SigningKey, passphrase: &[u8], rng: &mut impl rand::RngCore) -> String {
+    encrypted_with_rounds(key, passphrase, rng, PBKDF2_ROUNDS)
+}
+
+fn encrypted_with_rounds(key: &SigningKey, passphrase: &[u8], rng: &mut impl rand::RngCore, rounds: u32) -> String {
     let (mut salt, mut iv) = ([0u8; 16], [0u8; 16]);
     rng.fill_bytes(&mut salt);
     rng.fill_bytes(&mut iv);
     let der = pkcs8_der(key);
     let info = PrivateKeyInfo::try_from(der.as_slice()).expect("our own PKCS#8");
-    let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ROUNDS, &salt, &iv)
-        .expect("valid PBES2 parameters");
+    let params =
+        pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(rounds, &salt, &iv).expect("valid PBES2 parameters");
     let doc = info.encrypt_with_params(params, passphrase).expect("AES-256-CBC of 48 bytes");
     doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF).expect("PEM").to_string()
 }
