@@ -231,9 +231,9 @@ impl Metrics {
         self.group_seconds.observe(took.as_secs_f64());
     }
 
-    /// Counts a request to `path` answered in `took`.
-    pub fn request(&self, path: &str, took: Duration) {
-        self.requests.get_or_create(&MethodLabel { method: method_label(path) }).observe(took.as_secs_f64());
+    /// Counts a request to the RPC labelled `method` ([`method_label`]) answered in `took`.
+    pub fn request(&self, method: &'static str, took: Duration) {
+        self.requests.get_or_create(&MethodLabel { method }).observe(took.as_secs_f64());
     }
 
     /// The text exposition, with the gauges read from `shared` now.
@@ -274,7 +274,7 @@ pub use ebl_client::client::codes::code_name;
 
 /// The label of a request's path: the Ledger's method, the health or reflection service, or
 /// `other`.
-fn method_label(path: &str) -> &'static str {
+pub fn method_label(path: &str) -> &'static str {
     if let Some(m) = path.strip_prefix("/ebl.v1.Ledger/") {
         return METHODS.iter().find(|k| **k == m).copied().unwrap_or("other");
     }
