@@ -11,6 +11,7 @@
 //! - [`store`]: the typed store over a key-value engine (RocksDB, memory), the digests.
 //! - [`writer`]: the single writer: sequencing into commands, deterministic apply, commit
 //!   (records and log tree nodes in one synced batch).
+//! - [`raft`]: replication on openraft: the Raft log store, the state machine over the store.
 //! - [`checkpoint`]: the checkpoint signer beside the write path, the refuse-to-fork rule, the
 //!   witness pushers.
 //! - [`replay`]: rebuilding a bill from its records and comparing with the stored state.
@@ -33,6 +34,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod net;
 pub mod pb;
+pub mod raft;
 pub mod recover;
 pub mod replay;
 pub mod server;

@@ -67,6 +67,8 @@ mod multimodal;
 mod pledge;
 #[path = "race.rs"]
 mod race;
+#[path = "raft_store.rs"]
+mod raft_store;
 #[path = "readme.rs"]
 mod readme;
 #[path = "reads.rs"]

@@ -105,6 +105,14 @@ pub enum Meta {
     /// replicated log's state machine stands. A command whose records were all refused still
     /// moves it, so it is not part of what the records make.
     LastCommand,
+    /// In a cluster, the Raft log id (JSON) of the last entry applied, written in the same batch
+    /// as its effects (docs/replication.md).
+    RaftApplied,
+    /// In a cluster, the last membership applied (openraft's `StoredMembership`, JSON).
+    RaftMembership,
+    /// Set (synced) while a Raft snapshot replaces the database and removed once it is whole:
+    /// a database that still holds it is neither the old state nor the new one.
+    RaftInstalling,
 }
 
 impl Meta {
@@ -120,14 +128,20 @@ impl Meta {
             Meta::Checkpoint => b"checkpoint",
             Meta::SchemaVersion => b"schema_version",
             Meta::LastCommand => b"last_command",
+            Meta::RaftApplied => b"raft_applied",
+            Meta::RaftMembership => b"raft_membership",
+            Meta::RaftInstalling => b"raft_installing",
         }
     }
 
     /// Whether this key is the ledger's bookkeeping rather than its content: the checkpoint
-    /// (the signer rewrites it beside the write path, and it is derived from the tree) and the
-    /// last command applied. Refusals change nothing else; the records alone do not make these.
+    /// (the signer rewrites it beside the write path, and it is derived from the tree), the
+    /// last command applied and a cluster's Raft state. Refusals change nothing else; the records
+    /// alone do not make these.
     pub fn is_bookkeeping(key: &[u8]) -> bool {
-        key == Meta::Checkpoint.key() || key == Meta::LastCommand.key()
+        [Meta::Checkpoint, Meta::LastCommand, Meta::RaftApplied, Meta::RaftMembership, Meta::RaftInstalling]
+            .iter()
+            .any(|m| m.key() == key)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod batch;
 mod digest;
 pub mod engine;
 pub mod entry;
+pub mod image;
 pub mod keys;
 pub mod overlay;
 pub mod space;
