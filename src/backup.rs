@@ -91,6 +91,15 @@ pub struct Restored {
 /// the backup's key and checkpoint too. `copy` is the checkpoint copy outside the folder, if the
 /// ledger has one: it is read, never written.
 pub fn restore(from: &Path, data_dir: &Path, copy: Option<&Path>) -> Result<Restored, BackupError> {
+    if data_dir.join(crate::server::RAFT_DIR).exists() {
+        // A member with an older database but its own Raft log and vote would rejoin as the
+        // same voter and could lose committed entries.
+        return Err(BackupError::Refused(format!(
+            "{} is a cluster member's data folder: a member is never restored; wipe it, `ebld init` it \
+             again and join it under a new node id (docs/replication.md)",
+            data_dir.display()
+        )));
+    }
     let source = from.join(DB_DIR);
     let backup_key = read_secret_key(&from.join(LEDGER_KEY_FILE))?;
     let (size, origin) = {

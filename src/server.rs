@@ -98,6 +98,18 @@ impl From<crate::cli::keys::KeyFileError> for StartError {
 /// Creates a new ledger in `data_dir`: database, origin, operator key, and the ledger's own key.
 /// Refuses if one is already there. Returns the ledger's public key.
 pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<PublicKey, StartError> {
+    init_with_key(data_dir, origin, operator, SigningKey::generate(&mut rand::rngs::OsRng))
+}
+
+/// Creates a ledger in `data_dir` like [`init`], with `key` as the ledger's key: a node that
+/// joins a cluster is created with the cluster's log key (brought out of band) and the cluster's
+/// origin and operator key, and receives everything else from the cluster.
+pub fn init_with_key(
+    data_dir: &Path,
+    origin: &str,
+    operator: PublicKey,
+    key: SigningKey,
+) -> Result<PublicKey, StartError> {
     if origin.is_empty() || origin.contains(char::is_whitespace) {
         return Err(StartError::Config(format!(
             "origin '{origin}' must be non-empty without spaces, e.g. ledger.example/ebl"
@@ -112,7 +124,6 @@ pub fn init(data_dir: &Path, origin: &str, operator: PublicKey) -> Result<Public
     if store.meta(Meta::Origin)?.is_some() || key_path.exists() {
         return Err(StartError::Config(format!("{} already holds a ledger", data_dir.display())));
     }
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
     write_secret_key(&key_path, &key)?;
     let public = PublicKey(key.verifying_key().to_bytes());
     let mut b = Batch::new();
@@ -144,7 +155,32 @@ pub struct Ledger {
     tls: Option<Arc<crate::net::tls::Reloading>>,
     clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
     metrics: Option<tokio::net::TcpListener>,
+    data_dir: PathBuf,
+    cluster: Option<ClusterSpec>,
 }
+
+/// How this node takes part in a cluster (docs/replication.md).
+pub struct ClusterSpec {
+    /// Its node id, for life.
+    pub node_id: crate::raft::NodeId,
+    /// Its addresses as the other nodes and clients reach them.
+    pub me: crate::raft::Member,
+    /// Its peer listener (Raft traffic, forwarded writes, administration; never clients).
+    pub peer_listener: TcpListener,
+    /// Mutual TLS on the peer channel, under the cluster CA (`None`: plaintext, loopback only).
+    pub tls: Option<crate::raft::network::PeerTls>,
+    /// Raft's timings and snapshot policy.
+    pub settings: crate::raft::node::Settings,
+    /// The local address peer connections leave from (`None`: the system's choice).
+    pub source: Option<std::net::IpAddr>,
+}
+
+/// File (in the data folder) where a cluster node appends every checkpoint it signs.
+pub const SIGNED_CHECKPOINTS_FILE: &str = "signed-checkpoints.jsonl";
+/// Folder (in the data folder) of a cluster node's Raft log and vote.
+pub const RAFT_DIR: &str = "raft";
+/// Folder (in the data folder) of a cluster node's snapshots.
+pub const SNAPSHOT_DIR: &str = "raft-snapshots";
 
 impl Ledger {
     /// Opens the ledger in `data_dir`. If `operator` is given it must be the key recorded at init.
@@ -233,7 +269,15 @@ impl Ledger {
             tls: None,
             clients: None,
             metrics: None,
+            data_dir: data_dir.to_path_buf(),
+            cluster: None,
         })
+    }
+
+    /// Runs this ledger as a node of a cluster: its writes go through Raft.
+    pub fn with_cluster(mut self, spec: ClusterSpec) -> Self {
+        self.cluster = Some(spec);
+        self
     }
 
     /// Writes every checkpoint to `path` too, before it is served: a file on another disk or host
@@ -366,13 +410,29 @@ impl Ledger {
         if self.checkpoint_copy.is_none() {
             tracing::warn!("no --checkpoint-copy: a restore of the whole data folder would not be noticed");
         }
+        // A node of a cluster starts Raft before its witnesses are asked: a node that restarted
+        // behind the others must catch up with the leader before it can tell whether a witness
+        // that cosigned more than it serves means the cluster's log was restored.
+        let spec = self.cluster.take();
+        let cluster = match &spec {
+            Some(spec) => Some(self.start_cluster(spec).await?),
+            None => None,
+        };
         let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
         let (pushers, answered): (Vec<_>, Vec<_>) = self
             .witnesses
             .iter()
             .map(|w| {
                 let (first, answered) = tokio::sync::oneshot::channel();
-                (push::spawn(w.clone(), self.store.clone(), log.clone(), pushers_stop.clone(), first), answered)
+                let pusher = push::spawn(
+                    w.clone(),
+                    self.store.clone(),
+                    log.clone(),
+                    cluster.clone(),
+                    pushers_stop.clone(),
+                    first,
+                );
+                (pusher, answered)
             })
             .unzip();
         // A witness that is down delays the start by at most its request timeout (twice: it may
@@ -392,20 +452,43 @@ impl Ledger {
         };
         let witness_names = self.witnesses.iter().map(|w| w.key.name().to_string()).collect();
         let metrics = Arc::new(crate::metrics::Metrics::new(witness_names));
+        let commit: Box<dyn crate::writer::Commit> = match &cluster {
+            Some(c) => {
+                Box::new(crate::raft::node::Proposer { cluster: c.clone(), runtime: tokio::runtime::Handle::current() })
+            }
+            None => Box::new(crate::writer::Local::new(self.store.clone(), self.operator, journal)?),
+        };
         let (writer, writer_thread) =
-            crate::writer::spawn(self.store.clone(), self.operator, hold.clone(), journal, metrics.clone())?;
+            crate::writer::spawn(commit, self.store.next_seq()?, hold.clone(), metrics.clone());
         let (stop_signer, stop_rx) = tokio::sync::oneshot::channel();
-        let signer_task = signer::spawn(
-            signer::Signer {
-                store: self.store.clone(),
-                key: self.signing_key.clone(),
-                verifier: self.verifier.clone(),
-                files: self.checkpoint_copy.iter().chain([&self.checkpoint_file]).cloned().collect(),
-                state: log.clone(),
-            },
-            writer.committed(),
-            stop_rx,
-        );
+        let signer = signer::Signer {
+            store: self.store.clone(),
+            key: self.signing_key.clone(),
+            verifier: self.verifier.clone(),
+            files: self.checkpoint_copy.iter().chain([&self.checkpoint_file]).cloned().collect(),
+            state: log.clone(),
+            cluster: cluster.clone(),
+            journal: cluster.as_ref().map(|_| self.data_dir.join(SIGNED_CHECKPOINTS_FILE)),
+        };
+        // A node signs over the tree it applied: in a cluster every node applies, and only the
+        // leader signs; every node publishes what it applied.
+        let (committed, publisher) = match &cluster {
+            Some(c) => {
+                let (tx, rx) = tokio::sync::watch::channel(self.store.next_seq()?);
+                let mut progress = c.progress();
+                tokio::spawn(async move {
+                    while progress.changed().await.is_ok() {
+                        let size = progress.borrow_and_update().size;
+                        tx.send_if_modified(|s| std::mem::replace(s, size) != size);
+                    }
+                });
+                (rx, Some(c.progress()))
+            }
+            None => (writer.committed(), None),
+        };
+        let signer = Arc::new(signer);
+        let publisher = publisher.map(|p| signer::publish_applied(signer.clone(), p));
+        let signer_task = signer::spawn(signer, committed, stop_rx);
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             writer,
@@ -422,7 +505,12 @@ impl Ledger {
             gate: Default::default(),
             metrics: metrics.clone(),
             started: std::time::SystemTime::now(),
+            cluster: cluster.clone(),
         });
+        let peer_task = match (&cluster, spec) {
+            (Some(c), Some(spec)) => Some(self.serve_peers(c.clone(), spec, LedgerService::new(shared.clone()))?),
+            _ => None,
+        };
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -482,6 +570,7 @@ impl Ledger {
             .layer(crate::net::calls::CallsLayer { max: limits.max_calls_per_connection })
             .layer(tower::util::MapResponseLayer::new(crate::api::status::transport_status))
             .layer(crate::metrics::layer::TimingLayer { metrics })
+            .layer(crate::api::cluster::StaleLayer { progress: cluster.as_ref().map(|c| c.progress()) })
             .add_service(health)
             .add_service(reflection)
             .add_service(reflection_v1alpha)
@@ -518,6 +607,18 @@ impl Ledger {
         if tokio::time::timeout(DRAIN_DEADLINE, signer_task).await.is_err() {
             tracing::warn!("checkpoint signer still busy at the drain deadline; stopping without it");
         }
+        if let Some(task) = publisher {
+            task.abort();
+        }
+        if let Some(task) = peer_task {
+            task.abort();
+            let _ = task.await;
+        }
+        if let Some(c) = &cluster {
+            if let Err(e) = c.raft.shutdown().await {
+                tracing::warn!(error = %e, "Raft did not shut down cleanly");
+            }
+        }
         // The pushers end at their next await; once they have, no task holds the store.
         let _ = stop_pushers.send(true);
         if tokio::time::timeout(DRAIN_DEADLINE, futures::future::join_all(pushers)).await.is_err() {
@@ -530,6 +631,64 @@ impl Ledger {
         }
         tracing::info!("stopped");
         Ok(result?)
+    }
+}
+
+impl Ledger {
+    /// Starts this node's Raft over the ledger's database.
+    async fn start_cluster(&self, spec: &ClusterSpec) -> Result<Arc<crate::raft::node::Cluster>, StartError> {
+        let ledger = crate::raft::machine::Ledger {
+            store: self.store.clone(),
+            operator: self.operator,
+            origin: self.origin.clone(),
+            verifier: self.verifier.clone(),
+        };
+        let connector = crate::raft::network::Connector::new(spec.tls.as_ref())
+            .map_err(|e| StartError::Config(e.to_string()))?
+            .from_source(spec.source);
+        let cluster = crate::raft::node::Cluster::start(
+            spec.node_id,
+            spec.me.clone(),
+            &self.data_dir.join(RAFT_DIR),
+            &self.data_dir.join(SNAPSHOT_DIR),
+            ledger,
+            spec.settings,
+            connector,
+        )
+        .await
+        .map_err(|e| StartError::Config(e.to_string()))?;
+        tracing::info!(node = spec.node_id, peer = %spec.me.peer, "cluster node started");
+        Ok(cluster)
+    }
+
+    /// Serves the peer protocol on the spec's listener (mutual TLS under the cluster CA if set).
+    fn serve_peers(
+        &self,
+        cluster: Arc<crate::raft::node::Cluster>,
+        spec: ClusterSpec,
+        ledger: LedgerService,
+    ) -> Result<tokio::task::JoinHandle<()>, StartError> {
+        let tls = match &spec.tls {
+            Some(t) => {
+                let certs = crate::net::tls::Reloading::new(crate::net::tls::TlsFiles {
+                    cert: t.cert.clone(),
+                    key: t.key.clone(),
+                })?;
+                certs.watch();
+                Some(certs.server_config(Some(crate::net::tls::client_verifier(&t.ca)?), &[b"h2"])?)
+            }
+            None => None,
+        };
+        let peers = crate::raft::pb::peer_server::PeerServer::new(crate::raft::peer::PeerService { cluster, ledger })
+            .max_decoding_message_size(crate::raft::network::MAX_PEER_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::raft::network::MAX_PEER_MESSAGE_BYTES);
+        let incoming = crate::net::incoming(spec.peer_listener, NetLimits::default(), tls);
+        let serve = tonic::transport::Server::builder().add_service(peers).serve_with_incoming(incoming);
+        Ok(tokio::spawn(async move {
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the peer listener stopped");
+            }
+        }))
     }
 }
 

@@ -4,6 +4,7 @@
 //! to the single writer, and encodes the answer; [`status`] is the one place errors become
 //! statuses.
 
+pub mod cluster;
 pub mod log;
 pub mod status;
 
@@ -76,17 +77,29 @@ impl LedgerService {
 
     /// One record through the checks, the party's share of the queue and the writer.
     async fn submit_one(&self, req: Request<pb::SignedRecord>) -> Result<Answer, LedgerError> {
-        let shared = self.shared.clone();
         let peer = peer(&req);
         let rec = req.into_inner();
-        let checked = blocking(move || {
+        let again = self.shared.cluster.is_some().then(|| rec.clone());
+        let mut checked = self.check_one(rec, peer.clone()).await;
+        if let Some(rec) = again.filter(|_| checked.is_err()) {
+            if cluster::recheck(&self.shared, &checked).await? {
+                checked = self.check_one(rec, peer).await;
+            }
+        }
+        let checked = checked?;
+        let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1)?;
+        self.shared.writer.submit(checked).await
+    }
+
+    /// A record's checks before the writer.
+    async fn check_one(&self, rec: pb::SignedRecord, peer: Peer) -> Result<Checked, LedgerError> {
+        let shared = self.shared.clone();
+        blocking(move || {
             let rec = check::arrive(rec, &shared.origin)?;
             bound(&peer, &rec.payload.actor)?;
             check::admit(&shared.store, &shared.operator, rec, &HashSet::new())
         })
-        .await?;
-        let _pass = self.shared.gate.enter(signer(&checked), Work::Records, 1)?;
-        self.shared.writer.submit(checked).await
+        .await
     }
 
     async fn read<T: Send + 'static>(
@@ -95,6 +108,7 @@ impl LedgerService {
         method: &'static str,
         f: impl FnOnce(&Shared, Reader, Vec<u8>) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, Status> {
+        cluster::before_read(&self.shared, &req).await?;
         let shared = self.shared.clone();
         let peer = peer(&req);
         let req = req.into_inner();
@@ -280,6 +294,9 @@ impl Ledger for LedgerService {
     }
 
     async fn submit(&self, req: Request<pb::SignedRecord>) -> Result<Response<pb::Receipt>, Status> {
+        if let Some(c) = cluster::follower_of(&self.shared, &req)? {
+            return cluster::forward_submit(&self.shared, &c, req).await;
+        }
         let answer = self.submit_one(req).await;
         self.shared.metrics.record(&answer);
         Ok(Response::new(receipt(&self.shared, answer?).await?))
@@ -289,6 +306,9 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::SubmitBatchRequest>,
     ) -> Result<Response<pb::SubmitBatchResponse>, Status> {
+        if let Some(c) = cluster::follower_of(&self.shared, &req)? {
+            return cluster::forward_batch(&self.shared, &c, req).await;
+        }
         let peer = peer(&req);
         let records = req.into_inner().records;
         if records.len() > MAX_BATCH_RECORDS {
@@ -301,7 +321,14 @@ impl Ledger for LedgerService {
             records.iter().for_each(|_| self.shared.metrics.record(&refused));
             return Err(status);
         }
+        let again = self.shared.cluster.is_some().then(|| records.clone());
         let mut checked = check::check_batch(&self.shared, records).await;
+        if let (Some(records), Some(refused)) = (again, checked.iter().find(|c| c.is_err())) {
+            let refused: Result<(), LedgerError> = Err(refused.as_ref().err().cloned().expect("an error"));
+            if cluster::recheck(&self.shared, &refused).await? {
+                checked = check::check_batch(&self.shared, records).await;
+            }
+        }
         for c in checked.iter_mut() {
             if let Err(e) = c.as_ref().map_or(Ok(()), |rec| bound(&peer, &rec.payload.actor)) {
                 *c = Err(e.into());
@@ -541,6 +568,7 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::GetCheckpointRequest>,
     ) -> Result<Response<pb::CheckpointView>, Status> {
+        cluster::before_read(&self.shared, &req).await?;
         let q = crate::wire::log::checkpoint_query(req.get_ref());
         Ok(Response::new(log::checkpoint(&self.shared, q)?))
     }
@@ -549,6 +577,7 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::GetInclusionProofRequest>,
     ) -> Result<Response<pb::InclusionProof>, Status> {
+        cluster::before_read(&self.shared, &req).await?;
         let q = crate::wire::log::inclusion_query(req.get_ref()).map_err(LedgerError::from)?;
         let shared = self.shared.clone();
         Ok(Response::new(blocking(move || log::inclusion(&shared, q)).await?))
@@ -558,6 +587,7 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::GetConsistencyProofRequest>,
     ) -> Result<Response<pb::ConsistencyProof>, Status> {
+        cluster::before_read(&self.shared, &req).await?;
         let q = crate::wire::log::consistency_query(req.get_ref());
         let shared = self.shared.clone();
         Ok(Response::new(blocking(move || log::consistency(&shared, q)).await?))
@@ -567,6 +597,7 @@ impl Ledger for LedgerService {
         &self,
         req: Request<pb::GetLeafHashesRequest>,
     ) -> Result<Response<pb::LeafHashes>, Status> {
+        cluster::before_read(&self.shared, &req).await?;
         let r = crate::wire::log::leaf_range(req.get_ref()).map_err(LedgerError::from)?;
         let shared = self.shared.clone();
         Ok(Response::new(blocking(move || log::leaf_hashes(&shared, r)).await?))

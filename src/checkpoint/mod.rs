@@ -250,7 +250,7 @@ impl LogState {
         true
     }
 
-    fn publish(&self, cp: Arc<SignedCheckpoint>) {
+    pub(crate) fn publish(&self, cp: Arc<SignedCheckpoint>) {
         {
             let mut inner = self.inner.write().expect("log state lock poisoned");
             inner.recent.push_back(Witnessed::new(cp.clone()));

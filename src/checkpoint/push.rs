@@ -76,14 +76,29 @@ enum PushError {
 /// `first` fires once the witness has answered about the latest checkpoint (or could not be
 /// reached, or there is none yet): by then a witness that has cosigned more of this log than
 /// the tree holds, or that sees a fork, has halted the log.
+///
+/// In a cluster (`cluster`), a witness that has cosigned more than this node serves does not
+/// halt it at once: a node that restarted behind the others catches up with the leader first,
+/// and the log halts only if the cluster's committed checkpoint is still behind the witness.
 pub fn spawn(
     target: WitnessTarget,
     store: Arc<Store>,
     log: Arc<LogState>,
+    cluster: Option<Arc<crate::raft::node::Cluster>>,
     stop: watch::Receiver<bool>,
     first: tokio::sync::oneshot::Sender<()>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(target, store, log, stop, first))
+    tokio::spawn(run(target, store, log, cluster, stop, first))
+}
+
+/// In a cluster, whether the witness's size `n` is past the checkpoint the cluster has
+/// committed, once this node has applied everything committed; `None` while it cannot tell (no
+/// leader reachable).
+async fn cluster_behind(cluster: &crate::raft::node::Cluster, n: u64) -> Option<bool> {
+    cluster.linearize().await.ok()?;
+    let committed = cluster.progress().borrow().checkpoint.clone();
+    let size = committed.as_deref().and_then(|note| note.lines().nth(1)).and_then(|l| l.parse::<u64>().ok());
+    Some(size.unwrap_or(0) < n)
 }
 
 async fn stopped(stop: &mut watch::Receiver<bool>) {
@@ -94,6 +109,7 @@ async fn run(
     target: WitnessTarget,
     store: Arc<Store>,
     log: Arc<LogState>,
+    cluster: Option<Arc<crate::raft::node::Cluster>>,
     mut stop: watch::Receiver<bool>,
     first: tokio::sync::oneshot::Sender<()>,
 ) {
@@ -138,6 +154,23 @@ async fn run(
                 continue;
             }
             Err(PushError::Stale(n)) if n > log.latest().map_or(0, |l| l.size()) => {
+                let behind = match &cluster {
+                    Some(c) => cluster_behind(c, n).await,
+                    None => Some(true),
+                };
+                if behind != Some(true) {
+                    // A node behind the others: once it has caught up it publishes the newer
+                    // checkpoint (or, with no leader to ask, asks again after a while).
+                    known = n;
+                    answered();
+                    tokio::select! {
+                        () = stopped(&mut stop) => return,
+                        _ = rx.changed() => {}
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
                 // The witness has cosigned a larger tree of this log than any checkpoint this
                 // ledger knows it signed: the database (and its checkpoint files) were restored
                 // from before that checkpoint. Signing or writing on would fork the log.

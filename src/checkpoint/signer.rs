@@ -39,6 +39,12 @@ pub struct Signer {
     pub files: Vec<PathBuf>,
     /// Where the latest checkpoint is published.
     pub state: Arc<LogState>,
+    /// In a cluster: the node. Only its leader signs, and it proposes each checkpoint as a log
+    /// entry instead of publishing it; every node publishes it once applied ([`publish_applied`]).
+    pub cluster: Option<Arc<crate::raft::node::Cluster>>,
+    /// In a cluster: the file where each checkpoint this node signs is appended (JSON lines),
+    /// before it is proposed.
+    pub journal: Option<PathBuf>,
 }
 
 impl Signer {
@@ -47,6 +53,9 @@ impl Signer {
     pub fn sign(&self, size: u64) -> Result<Option<Arc<SignedCheckpoint>>, SignError> {
         if let Some(h) = self.state.halted() {
             return Err(SignError::Halted(h));
+        }
+        if self.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
+            return Ok(None);
         }
         // Every checkpoint this log is known to have published: the files (the copy outside the
         // data folder, then the folder's own) and the one served (the database's at start).
@@ -64,6 +73,9 @@ impl Signer {
         }
         let checkpoint = Checkpoint::new(self.verifier.name(), size, self.store.tree_root(size)?)?;
         let note = checkpoint.sign(&self.key)?.to_string();
+        if let Some(cluster) = &self.cluster {
+            return self.propose(cluster, note, checkpoint);
+        }
         for file in &self.files {
             write_atomic(file, &note).map_err(|err| SignError::Io { path: file.clone(), err })?;
         }
@@ -73,6 +85,36 @@ impl Signer {
         let signed = Arc::new(SignedCheckpoint { note, checkpoint });
         self.state.publish(signed.clone());
         Ok(Some(signed))
+    }
+
+    /// A leader's checkpoint: journaled, then proposed; published by [`publish_applied`] once
+    /// applied, never before it is committed.
+    fn propose(
+        &self,
+        cluster: &crate::raft::node::Cluster,
+        note: String,
+        checkpoint: Checkpoint,
+    ) -> Result<Option<Arc<SignedCheckpoint>>, SignError> {
+        if let Some(path) = &self.journal {
+            use std::io::Write;
+            let line = serde_json::json!({ "size": checkpoint.size(), "note": note }).to_string() + "\n";
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|err| SignError::Io { path: path.clone(), err })?;
+            file.write_all(line.as_bytes())
+                .and_then(|_| file.sync_data())
+                .map_err(|err| SignError::Io { path: path.clone(), err })?;
+        }
+        match tokio::runtime::Handle::current().block_on(cluster.propose_checkpoint(note.clone())) {
+            Ok(()) => Ok(Some(Arc::new(SignedCheckpoint { note, checkpoint }))),
+            Err(e) => {
+                // Leadership moved on: the next leader signs.
+                tracing::info!(error = %e, size = checkpoint.size(), "checkpoint not committed");
+                Ok(None)
+            }
+        }
     }
 
     /// One attempt, with its outcome logged (a refusal once, when it starts or changes).
@@ -101,11 +143,10 @@ impl Signer {
 /// Runs the signer until `stop` fires (or the writer is gone), then makes one last attempt over
 /// the final committed size.
 pub fn spawn(
-    signer: Signer,
+    signer: Arc<Signer>,
     mut committed: watch::Receiver<u64>,
     mut stop: oneshot::Receiver<()>,
 ) -> tokio::task::JoinHandle<()> {
-    let signer = Arc::new(signer);
     let attempt = move |size: u64| {
         let s = signer.clone();
         async move {
@@ -132,4 +173,39 @@ pub fn spawn(
         let size = *committed.borrow();
         attempt(size).await;
     })
+}
+
+/// In a cluster, every node publishes each checkpoint its state machine applies (the one
+/// replicated `meta/checkpoint`): to the checkpoint files, then to [`LogState`], for the API and
+/// the witness pushers. Runs until `progress` ends.
+pub fn publish_applied(
+    signer: Arc<Signer>,
+    mut progress: watch::Receiver<crate::raft::machine::Progress>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        progress.mark_changed();
+        while progress.changed().await.is_ok() {
+            let Some(note) = progress.borrow_and_update().checkpoint.clone() else { continue };
+            let s = signer.clone();
+            let published = tokio::task::spawn_blocking(move || s.publish(&note)).await;
+            if let Ok(Err(e)) = published {
+                tracing::error!(error = %e, "an applied checkpoint could not be published");
+            }
+        }
+    })
+}
+
+impl Signer {
+    /// Publishes an applied checkpoint note if it is newer than the one served.
+    fn publish(&self, note: &str) -> Result<(), SignError> {
+        let signed = SignedCheckpoint::open(note, &self.verifier)?;
+        if self.state.latest().is_some_and(|l| l.size() >= signed.size()) {
+            return Ok(());
+        }
+        for file in &self.files {
+            write_atomic(file, note).map_err(|err| SignError::Io { path: file.clone(), err })?;
+        }
+        self.state.publish(Arc::new(signed));
+        Ok(())
+    }
 }

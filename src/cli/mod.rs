@@ -2,4 +2,5 @@
 
 pub use ebl_client::cli::*;
 
+pub mod cluster;
 pub mod server;

@@ -91,6 +91,9 @@ pub struct Args {
     /// them: a developer's record of exactly what was applied (not synced, not a backup).
     #[arg(long, env = "EBL_COMMAND_JOURNAL")]
     pub command_journal: Option<PathBuf>,
+    /// Cluster membership and Raft settings (docs/replication.md).
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -105,6 +108,20 @@ pub enum Command {
         /// ledger.example/ebl: required, since it can never change.
         #[arg(long, env = "EBL_ORIGIN")]
         origin: String,
+        /// Use this secret key file as the ledger's key instead of making a new one: a node
+        /// that will join a cluster is created with the cluster's log key, brought out of band
+        /// (with the cluster's --origin and --operator-key).
+        #[arg(long)]
+        ledger_key_file: Option<PathBuf>,
+    },
+    /// Administer a cluster through the node whose peer listener is at --peer.
+    Cluster {
+        /// The peer URL of the node to ask (the leader, for join, promote and remove).
+        #[arg(long, env = "EBL_PEER")]
+        peer: String,
+        /// What to do.
+        #[command(subcommand)]
+        action: super::cluster::ClusterCommand,
     },
     /// Serve gRPC (the default).
     Serve,
@@ -163,9 +180,16 @@ pub enum Command {
 pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let operator = args.operator_key.as_deref().map(read_public_key).transpose()?;
     match args.command.unwrap_or(Command::Serve) {
-        Command::Init { origin } => {
+        Command::Cluster { peer, action } => super::cluster::run(&args.cluster, &peer, action).await,
+        Command::Init { origin, ledger_key_file } => {
             let operator = operator.ok_or("init needs --operator-key (or EBL_OPERATOR_KEY)")?;
-            let key = init(&args.data_dir, &origin, operator)?;
+            let key = match ledger_key_file {
+                Some(file) => {
+                    let key = crate::server::read_secret_key(&file)?;
+                    crate::server::init_with_key(&args.data_dir, &origin, operator, key)?
+                }
+                None => init(&args.data_dir, &origin, operator)?,
+            };
             println!("initialised ledger '{origin}' in {}", args.data_dir.display());
             println!("ledger public key: {}", key.to_hex());
             Ok(())
@@ -307,9 +331,20 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
             // The address is the fourth word: scripts read it.
             let scheme = if ledger.serves_tls() { "https" } else { "http" };
+            let peer_at = match args.cluster.spec((scheme, addr), args.insecure_plaintext).await? {
+                Some((spec, at)) => {
+                    ledger = ledger.with_cluster(spec);
+                    Some(at)
+                }
+                None => None,
+            };
             println!("ebld listening on {addr} ({scheme}, origin '{}')", ledger.origin());
             if let Some(at) = metrics_at {
                 println!("ebld metrics on {scheme}://{at}/metrics");
+            }
+            if let Some(at) = peer_at {
+                let peer_scheme = if args.cluster.tls().is_some() { "https" } else { "http" };
+                println!("ebld peers on {peer_scheme}://{at} (node {})", args.cluster.node_id.unwrap_or_default());
             }
             ledger.serve(listener, shutdown_signal()).await?;
             Ok(())

@@ -93,6 +93,10 @@ pub struct Metrics {
     writes_refused: Flags,
     halted: Flags,
     access_failures: Counter,
+    raft_term: Gauge,
+    raft_applied: Gauge,
+    raft_leader: Gauge,
+    clock_offset: SecondsGauge,
     witnesses: Vec<String>,
 }
 
@@ -179,6 +183,22 @@ impl Metrics {
         );
         let halted = Flags::default();
         registry.register("log_halted", "1 once the log has halted, with the reason", halted.family.clone());
+        let raft_term = Gauge::default();
+        registry.register("raft_term", "In a cluster: this node's Raft term", raft_term.clone());
+        let raft_applied = Gauge::default();
+        registry.register(
+            "raft_applied_index",
+            "In a cluster: the last Raft index this node applied",
+            raft_applied.clone(),
+        );
+        let raft_leader = Gauge::default();
+        registry.register("raft_leader", "In a cluster: 1 while this node leads", raft_leader.clone());
+        let clock_offset = SecondsGauge::default();
+        registry.register(
+            "raft_clock_offset_seconds",
+            "In a cluster: this node's clock minus its leader's stamp on the last command it applied, when it applied it (clock skew plus replication delay)",
+            clock_offset.clone(),
+        );
         Metrics {
             registry,
             accepted,
@@ -196,6 +216,10 @@ impl Metrics {
             writes_refused,
             halted,
             access_failures,
+            raft_term,
+            raft_applied,
+            raft_leader,
+            clock_offset,
             witnesses,
         }
     }
@@ -249,6 +273,17 @@ impl Metrics {
             self.wal_syncs.inc_by(n.saturating_sub(self.wal_syncs.get()));
         }
         self.log_size.set(*shared.writer.committed().borrow() as i64);
+        if let Some(c) = &shared.cluster {
+            // Every node applies: its log is what it applied, not what its own writer proposed.
+            let p = c.progress().borrow().clone();
+            self.log_size.set(p.size as i64);
+            self.raft_applied.set(p.applied.map_or(0, |a| a.index) as i64);
+            self.raft_term.set(c.raft.metrics().borrow().current_term as i64);
+            self.raft_leader.set(i64::from(c.is_leader()));
+            if let Some(ms) = p.clock_offset_ms {
+                self.clock_offset.set(ms as f64 / 1000.0);
+            }
+        }
         let now = SystemTime::now();
         self.checkpoint_size.set(shared.log.latest().map_or(0, |c| c.size()) as i64);
         let since = shared.log.published_at().unwrap_or(shared.started);

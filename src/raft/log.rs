@@ -24,6 +24,8 @@ const VOTE: &[u8] = b"vote";
 const COMMITTED: &[u8] = b"committed";
 const PURGED: &[u8] = b"purged";
 const LAST: &[u8] = b"last";
+const NODE_ID: &[u8] = b"node_id";
+const ADMITTED: &[u8] = b"admitted";
 
 /// The Raft log of one node (cheap to clone: readers share the engine).
 #[derive(Clone)]
@@ -46,6 +48,35 @@ impl LogStore {
     /// A log in memory (tests).
     pub fn memory() -> Self {
         LogStore::on(Arc::new(crate::store::engine::memory::MemoryEngine::new(&LOG_CFS)))
+    }
+
+    /// Records that this log is node `id`'s, or refuses if it is another node's: a node id is
+    /// never reused with another log (a wiped node rejoins under a new id).
+    pub fn claim_node_id(&self, id: super::NodeId) -> Result<(), String> {
+        let found = self.engine.get(CF_STATE, NODE_ID).map_err(|e| e.to_string())?;
+        match found {
+            Some(v) if v != id.to_be_bytes() => {
+                let other = <[u8; 8]>::try_from(v.as_slice()).map(u64::from_be_bytes).unwrap_or_default();
+                Err(format!("this Raft log is node {other}'s, not node {id}'s: a node keeps its id for life"))
+            }
+            Some(_) => Ok(()),
+            None => self
+                .engine
+                .write(vec![Op::Put { cf: CF_STATE, key: NODE_ID.to_vec(), value: id.to_be_bytes().to_vec() }], true)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Whether this node was admitted to a cluster (it initialised one, or a leader admitted it
+    /// before adding it): until then it takes no Raft traffic.
+    pub fn admitted(&self) -> Result<bool, String> {
+        Ok(self.engine.get(CF_STATE, ADMITTED).map_err(|e| e.to_string())?.is_some())
+    }
+
+    /// Records, durably, that this node was admitted.
+    pub fn admit(&self) -> Result<(), String> {
+        let op = Op::Put { cf: CF_STATE, key: ADMITTED.to_vec(), value: vec![1] };
+        self.engine.write(vec![op], true).map_err(|e| e.to_string())
     }
 
     /// Runs `f` on the blocking pool with the engine.

@@ -68,6 +68,9 @@ pub struct Progress {
     pub checkpoint: Option<String>,
     /// How many snapshots this process installed (every cache must be dropped when it grows).
     pub installs: u64,
+    /// This node's clock minus the time its leader stamped on the last command it applied, in
+    /// milliseconds, when it applied it: the clock skew between them plus the replication delay.
+    pub clock_offset_ms: Option<i64>,
 }
 
 /// What the state machine needs to apply.
@@ -109,6 +112,7 @@ impl Machine {
             size: store.next_seq().map_err(read)?,
             checkpoint: checkpoint_note(store).map_err(read)?,
             installs: 0,
+            clock_offset_ms: None,
         };
         Ok(Machine { ledger, pending, snapshots, progress: watch::channel(progress).0 })
     }
@@ -118,14 +122,22 @@ impl Machine {
         self.progress.subscribe()
     }
 
-    /// Announces the store's state after entries ending at `applied`.
-    fn announce(&self, installed: bool) -> Result<(), crate::store::StoreError> {
+    /// Announces the store's state after entries were applied (the last command's stamp, if
+    /// any) or a snapshot was installed.
+    fn announce(
+        &self,
+        installed: bool,
+        stamped: Option<ebl_core::time::Timestamp>,
+    ) -> Result<(), crate::store::StoreError> {
         let store = &self.ledger.store;
+        let before = self.progress.borrow().clone();
+        let offset = stamped.map(|t| ebl_core::time::Timestamp::now().0 - t.0);
         let next = Progress {
             applied: applied_id(store)?,
             size: store.next_seq()?,
             checkpoint: checkpoint_note(store)?,
-            installs: self.progress.borrow().installs + u64::from(installed),
+            installs: before.installs + u64::from(installed),
+            clock_offset_ms: offset.or(before.clock_offset_ms),
         };
         self.progress.send_if_modified(|p| {
             let changed = *p != next;
@@ -171,6 +183,7 @@ fn apply_entry(ledger: &Ledger, pending: &Pending, entry: &Entry<TypeConfig>) ->
             };
             match cmd {
                 Ok(cmd) => {
+                    outcome.stamped = Some(cmd.time);
                     let index = store.last_command().map_err(|e| failed(&e))? + 1;
                     let applied = apply_command(store, &ledger.operator, index, &cmd).map_err(|e| failed(&e))?;
                     outcome.answers = applied.answers.into_iter().map(|a| a.map_err(LedgerError::from)).collect();
@@ -254,7 +267,8 @@ impl RaftStateMachine<TypeConfig> for Machine {
         })
         .await
         .map_err(|e| StorageIOError::write_state_machine(io_error(e)))??;
-        self.announce(false).map_err(|e| StorageIOError::read_state_machine(io_error(e)))?;
+        let stamped = outcomes.iter().rev().find_map(|o| o.stamped);
+        self.announce(false, stamped).map_err(|e| StorageIOError::read_state_machine(io_error(e)))?;
         Ok(outcomes)
     }
 
@@ -272,7 +286,7 @@ impl RaftStateMachine<TypeConfig> for Machine {
         snapshot: Box<tokio::fs::File>,
     ) -> Result<(), StorageError> {
         self.snapshots.install(meta, *snapshot).await?;
-        self.announce(true).map_err(|e| StorageIOError::read_state_machine(io_error(e)))?;
+        self.announce(true, None).map_err(|e| StorageIOError::read_state_machine(io_error(e)))?;
         Ok(())
     }
 

@@ -16,7 +16,16 @@
 
 pub mod log;
 pub mod machine;
+pub mod network;
+pub mod node;
+pub mod peer;
 pub mod snapshot;
+
+/// The peer protocol's messages and service (`proto/ebl/cluster/v1/peer.proto`).
+#[allow(missing_docs, clippy::all)]
+pub mod pb {
+    tonic::include_proto!("ebl.cluster.v1");
+}
 
 use crate::error::LedgerError;
 use crate::writer::Answer;
@@ -76,6 +85,8 @@ pub struct Outcome {
     pub answers: Vec<Result<Answer, LedgerError>>,
     /// The tree's size after the entry, if it added records.
     pub grown: Option<u64>,
+    /// For a command, the time its leader stamped on it.
+    pub stamped: Option<ebl_core::time::Timestamp>,
 }
 
 impl Serialize for Outcome {

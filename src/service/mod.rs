@@ -70,6 +70,8 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// When this process began serving.
     pub started: std::time::SystemTime,
+    /// This node of a cluster (`None`: the single-process ledger).
+    pub cluster: Option<Arc<crate::raft::node::Cluster>>,
 }
 
 /// Runs blocking work (the store, signature checks) off the async runtime.

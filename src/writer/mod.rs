@@ -94,20 +94,64 @@ impl WriterHandle {
     }
 }
 
-/// Starts the writer thread. It ends when every handle is dropped, after its last commit. Each
-/// command committed is appended to `journal`, if given (see [`command::frame`]), and counted
-/// in `metrics`.
-pub fn spawn(
+/// Where the writer's commands go: applied and committed here ([`Local`]), or proposed to a
+/// cluster, whose state machine applies them with the same [`apply_command`]
+/// (`crate::raft::node::Proposer`).
+pub trait Commit: Send + 'static {
+    /// Commits `cmd` (sequenced and stamped) and answers each of its records.
+    fn commit(&mut self, cmd: &Command) -> Done;
+}
+
+/// Commands applied to this node's store: the single-process ledger. Each command committed is
+/// appended to the journal, if there is one (see [`command::frame`]).
+pub struct Local {
     store: Arc<Store>,
     operator: PublicKey,
+    index: u64,
+    journal: Option<std::fs::File>,
+}
+
+impl Local {
+    /// Commits to `store`, from the command after the last one it applied.
+    pub fn new(
+        store: Arc<Store>,
+        operator: PublicKey,
+        journal: Option<std::fs::File>,
+    ) -> Result<Self, crate::store::StoreError> {
+        let index = store.last_command()?;
+        Ok(Local { store, operator, index, journal })
+    }
+}
+
+impl Commit for Local {
+    fn commit(&mut self, cmd: &Command) -> Done {
+        let done = commit_command(&self.store, &self.operator, self.index + 1, cmd);
+        if done.committed {
+            self.index += 1;
+            if let Some(file) = &mut self.journal {
+                use std::io::Write;
+                if let Err(e) = file.write_all(&command::frame(self.index, &cmd.encode())) {
+                    tracing::error!(error = %e, "command journal not written; it is closed");
+                    self.journal = None;
+                }
+            }
+        }
+        done
+    }
+}
+
+/// Starts the writer thread, committing through `commit` from a tree of `size` records. It ends
+/// when every handle is dropped, after its last commit. Each group that adds records is counted
+/// in `metrics`.
+pub fn spawn(
+    mut commit: Box<dyn Commit>,
+    size: u64,
     hold: WriteHold,
-    mut journal: Option<std::fs::File>,
     metrics: Arc<crate::metrics::Metrics>,
-) -> Result<(WriterHandle, std::thread::JoinHandle<()>), crate::store::StoreError> {
+) -> (WriterHandle, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_GROUP);
     // What is in the database at start was recovered from disk, so it is synced.
-    let (size_tx, committed) = watch::channel(store.next_seq()?);
-    let mut index = store.last_command()?;
+    let (size_tx, committed) = watch::channel(size);
     let thread = std::thread::Builder::new()
         .name("ebl-writer".into())
         .spawn(move || {
@@ -124,20 +168,10 @@ pub fn spawn(
                 let (replies, records): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.reply, j.rec)).unzip();
                 let cmd = Command { time: Timestamp::now(), records };
                 let start = std::time::Instant::now();
-                let done = commit_command(&store, &operator, index + 1, &cmd);
+                let done = commit.commit(&cmd);
                 if done.grown.is_some() {
                     // A group that added records was synced before any of them is answered.
                     metrics.commit_group(cmd.records.len(), start.elapsed());
-                }
-                if done.committed {
-                    index += 1;
-                    if let Some(file) = &mut journal {
-                        use std::io::Write;
-                        if let Err(e) = file.write_all(&command::frame(index, &cmd.encode())) {
-                            tracing::error!(error = %e, "command journal not written; it is closed");
-                            journal = None;
-                        }
-                    }
                 }
                 for (reply, answer) in replies.into_iter().zip(done.answers) {
                     let _ = reply.send(answer);
@@ -148,7 +182,7 @@ pub fn spawn(
             }
         })
         .expect("spawn writer thread");
-    Ok((WriterHandle { tx, committed }, thread))
+    (WriterHandle { tx, committed }, thread)
 }
 
 /// Sequencing's intake: groups the records waiting, in arrival order, within the bounds of one

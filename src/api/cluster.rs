@@ -1,0 +1,157 @@
+//! The API in a cluster (docs/replication.md, "What a client sees"): a write that reaches a
+//! follower goes to the leader over the peer channel and comes back as the leader answered it;
+//! a read waits until this node has applied everything committed when it arrived, unless the
+//! caller asks for a stale read (`ebl-read-consistency: stale`); and a record refused by the
+//! checks before the writer is checked once more after that wait, so that no refusal is ever
+//! answered from state this node has not yet applied.
+
+use super::peer;
+use crate::error::LedgerError;
+use crate::net::tls::Peer;
+use crate::pb;
+use crate::raft::machine::Progress;
+use crate::raft::node::Cluster;
+use crate::raft::peer::Forwarded;
+use crate::service::Shared;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+use tower::{Layer, Service};
+
+/// The request metadata key by which a caller accepts a stale read from this node.
+pub const READ_CONSISTENCY: &str = "ebl-read-consistency";
+/// Its one value: answer from what this node has applied, without asking the leader.
+pub const STALE: &str = "stale";
+/// The answer's metadata key naming the last Raft index a stale read reflects.
+pub const APPLIED_INDEX: &str = "ebl-applied-index";
+
+/// The cluster, if this node is a follower that must hand `req`'s write to the leader; a write
+/// already forwarded to it by a peer is refused instead (it is never forwarded twice).
+pub fn follower_of<T>(shared: &Shared, req: &Request<T>) -> Result<Option<Arc<Cluster>>, Status> {
+    let Some(c) = shared.cluster.as_ref().filter(|c| !c.is_leader()) else { return Ok(None) };
+    if req.extensions().get::<Forwarded>().is_some() {
+        return Err(c.not_leader().into());
+    }
+    Ok(Some(c.clone()))
+}
+
+/// Refuses to forward records acted by another party than the connection's client certificate
+/// names (the leader only sees the peer channel's certificate).
+fn bound_all<'a>(
+    peer: &Peer,
+    records: impl IntoIterator<Item = &'a pb::SignedRecord>,
+    origin: &str,
+) -> Result<(), Status> {
+    if *peer == Peer::Anyone {
+        return Ok(());
+    }
+    for rec in records {
+        let arrived = crate::service::check::arrive(rec.clone(), origin)?;
+        super::bound(peer, &arrived.payload.actor).map_err(LedgerError::from)?;
+    }
+    Ok(())
+}
+
+/// Sends a record to the leader.
+pub async fn forward_submit(
+    shared: &Shared,
+    cluster: &Cluster,
+    req: Request<pb::SignedRecord>,
+) -> Result<Response<pb::Receipt>, Status> {
+    bound_all(&peer(&req), [req.get_ref()], &shared.origin)?;
+    let mut leader = cluster.leader_client()?;
+    leader.submit(req.into_inner()).await
+}
+
+/// Sends a batch to the leader.
+pub async fn forward_batch(
+    shared: &Shared,
+    cluster: &Cluster,
+    req: Request<pb::SubmitBatchRequest>,
+) -> Result<Response<pb::SubmitBatchResponse>, Status> {
+    bound_all(&peer(&req), &req.get_ref().records, &shared.origin)?;
+    let mut leader = cluster.leader_client()?;
+    leader.submit_batch(req.into_inner()).await
+}
+
+/// Waits until a read of `req` may be answered here: at once outside a cluster or when the
+/// caller accepts a stale read ([`StaleLayer`] says so in the answer); otherwise once this node
+/// has applied everything committed when it arrived.
+pub async fn before_read<T>(shared: &Shared, req: &Request<T>) -> Result<(), LedgerError> {
+    let Some(c) = &shared.cluster else { return Ok(()) };
+    if req.metadata().get(READ_CONSISTENCY).and_then(|v| v.to_str().ok()) == Some(STALE) {
+        return Ok(());
+    }
+    c.linearize().await
+}
+
+/// A tower layer over the server that says in the answer to a stale read that it is one, and
+/// the Raft index this node had applied when the read arrived (the answer reflects at least
+/// that much).
+#[derive(Clone)]
+pub struct StaleLayer {
+    /// What this node applied (`None` outside a cluster: nothing is marked).
+    pub progress: Option<watch::Receiver<Progress>>,
+}
+
+impl<S> Layer<S> for StaleLayer {
+    type Service = Stale<S>;
+    fn layer(&self, inner: S) -> Stale<S> {
+        Stale { inner, progress: self.progress.clone() }
+    }
+}
+
+/// The service the layer wraps around the server.
+#[derive(Clone)]
+pub struct Stale<S> {
+    inner: S,
+    progress: Option<watch::Receiver<Progress>>,
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, B, R> Service<http::Request<B>> for Stale<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let stale = req.headers().get(READ_CONSISTENCY).is_some_and(|v| v.as_bytes() == STALE.as_bytes());
+        let index = self.progress.as_ref().filter(|_| stale).map(|p| p.borrow().applied.map_or(0, |a| a.index));
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let mut answer = fut.await?;
+            if let Some(index) = index {
+                let headers = answer.headers_mut();
+                headers.insert(READ_CONSISTENCY, http::HeaderValue::from_static(STALE));
+                headers.insert(APPLIED_INDEX, http::HeaderValue::from(index));
+            }
+            Ok(answer)
+        })
+    }
+}
+
+/// Whether a record refused before the writer should be checked again once this node has
+/// caught up with the leader: only in a cluster, and only for refusals by the rules (a
+/// signer's key unknown here may be known to the leader).
+pub async fn recheck(shared: &Shared, refused: &Result<impl Sized, LedgerError>) -> Result<bool, LedgerError> {
+    match (&shared.cluster, refused) {
+        (Some(c), Err(LedgerError::Rule(_))) => {
+            c.linearize().await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}

@@ -1,0 +1,200 @@
+//! The nodes of the test's cluster: real `ebld` processes, each on its own data folder, client
+//! port and peer port, reached by the others through its proxy ([`super::proxy`]); and the real
+//! `ebl witness` processes they push checkpoints to.
+
+use ebl_ledger::raft::node::Status;
+use ebl_ledger::raft::pb::peer_client::PeerClient;
+use ebl_ledger::raft::pb::Empty;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The `ebld` under test (beside an example, the one built in the same target folder).
+pub fn ebld() -> PathBuf {
+    option_env!("CARGO_BIN_EXE_ebld").map(PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().and_then(|examples| examples.parent()).unwrap().join("ebld");
+        assert!(bin.exists(), "{} is missing: `cargo build --workspace --bins` first", bin.display());
+        bin
+    })
+}
+
+/// The `ebl` built beside it.
+pub fn ebl() -> PathBuf {
+    let bin = ebld().with_file_name("ebl");
+    assert!(bin.exists(), "{} is missing: `cargo build -p ebl-client --bin ebl`", bin.display());
+    bin
+}
+
+/// A port free now on 127.0.0.1 (the OS may hand it out again later, rarely).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One node.
+pub struct Node {
+    /// Its node id.
+    pub id: u64,
+    /// Its slot: which proxy and source address it has (1, 2, 3).
+    pub slot: u8,
+    /// Its data folder.
+    pub dir: PathBuf,
+    /// Its client address.
+    pub api: SocketAddr,
+    /// Its peer listener's own address.
+    pub peer: SocketAddr,
+    /// The address the other nodes reach its peer listener at: its proxy's, or its own.
+    pub proxy: SocketAddr,
+    /// The flags every start gives it (witnesses, checkpoint copy, settings).
+    pub flags: Vec<String>,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl Node {
+    /// A node not yet started, reached by the others through `proxy` (or directly).
+    pub fn new(id: u64, slot: u8, dir: PathBuf, proxy: Option<SocketAddr>, flags: Vec<String>) -> Self {
+        let port = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let peer = port(free_port());
+        let proxy = proxy.unwrap_or(peer);
+        Node { id, slot, dir, api: port(free_port()), peer, proxy, flags, child: None, starts: 0 }
+    }
+
+    /// Its process id, while it runs (examples/cluster_bench.rs reads its CPU time).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Its client URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    /// The URL the other nodes reach its peer listener at (through its proxy).
+    pub fn peer_url(&self) -> String {
+        format!("http://{}", self.proxy)
+    }
+
+    /// Whether its process runs.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Starts it and waits until it listens.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "node {} already runs", self.id);
+        self.starts += 1;
+        let log = std::fs::File::create(self.dir.with_extension(format!("{}.log", self.starts))).unwrap();
+        let mut child = Command::new(ebld())
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(["--listen", &self.api.to_string(), "--node-id", &self.id.to_string()])
+            .args(["--peer-listen", &self.peer.to_string(), "--advertise-peer", &self.peer_url()])
+            .args(["--peer-source-address", &super::proxy::source_of(self.slot).to_string()])
+            .args(&self.flags)
+            .env("RUST_LOG", "warn,ebl_ledger=info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert!(line.starts_with("ebld listening on"), "node {} did not start: {line:?}", self.id);
+        // The rest of its stdout is not read: it prints nothing more after the peers line.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        self.child = Some(child);
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM, and waits for it to end.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            Command::new("kill").arg(c.id().to_string()).status().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// The cluster as it sees it (asked on its own peer listener, not through its proxy).
+    pub async fn status(&self) -> Option<Status> {
+        let mut c = PeerClient::connect(format!("http://{}", self.peer)).await.ok()?;
+        let mut req = tonic::Request::new(Empty {});
+        req.set_timeout(Duration::from_secs(2));
+        let json = c.status(req).await.ok()?.into_inner().json;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `ebld cluster ARGS` against the peer listener at `peer`; its stdout.
+pub fn admin(peer: &str, args: &[&str]) -> String {
+    let out = Command::new(ebld()).args(["cluster", "--peer", peer]).args(args).output().unwrap();
+    assert!(out.status.success(), "ebld cluster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `ebld init` of a node's folder with the cluster's origin, operator key and log key.
+pub fn init(dir: &Path, origin: &str, operator_hex: &str, ledger_key: Option<&Path>) {
+    let mut cmd = Command::new(ebld());
+    cmd.arg("--data-dir").arg(dir).args(["--operator-key", operator_hex, "init", "--origin", origin]);
+    if let Some(k) = ledger_key {
+        cmd.arg("--ledger-key-file").arg(k);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "ebld init: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A real `ebl witness`.
+pub struct Witness {
+    child: Child,
+    /// `URL=VERIFIER_KEY`, as `ebld --witness` takes it.
+    pub target: String,
+}
+
+impl Witness {
+    /// Starts witness `name` for the log `log_key`, its files in `dir`.
+    pub fn start(dir: &Path, name: &str, log_key: &str) -> Self {
+        let key = dir.join(format!("{}.key", name.replace('/', "_")));
+        let state = dir.join(format!("{}.state", name.replace('/', "_")));
+        assert!(Command::new(ebl()).arg("keygen").arg("--out").arg(&key).output().unwrap().status.success());
+        let out = Command::new(ebl()).args(["witness", "key", "--name", name, "--key"]).arg(&key).output().unwrap();
+        let vkey = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let log = std::fs::File::create(dir.join(format!("{}.log", name.replace('/', "_")))).unwrap();
+        let mut child = Command::new(ebl())
+            .args(["witness", "--listen", "127.0.0.1:0", "--name", name, "--log", log_key, "--key"])
+            .arg(&key)
+            .arg("--state-dir")
+            .arg(&state)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.split_whitespace().nth(4).unwrap_or_else(|| panic!("witness: {line:?}")).to_string();
+        Witness { child, target: format!("http://{addr}={vkey}") }
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
