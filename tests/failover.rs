@@ -1,7 +1,7 @@
 //! Clients given several servers of one ledger: connecting passes over a server nobody listens
 //! on, a call answered UNAVAILABLE goes to the next server (safe for writes: the ledger answers a
-//! record sent twice with its original receipt), and a ledger stopped mid-test leaves its twin to
-//! answer.
+//! record sent twice with its original receipt), a ledger stopped mid-test leaves its twin to
+//! answer, and `ebl --server A,B` (or EBL_SERVER, or a profile) does the same from the shell.
 use crate::common;
 
 use bytes::Bytes;
@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use http_body_util::StreamBody;
 use hyper::body::Frame;
 use std::convert::Infallible;
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tonic::body::Body;
@@ -147,4 +148,48 @@ async fn when_the_ledger_that_answered_stops_the_calls_go_to_its_twin() {
     assert_eq!((receipt.seq, receipt.duplicate), (before, false));
     assert_eq!(b.info().await.log_size, before + 1);
     assert_eq!(c.failover().current(), Some(b.url.as_str()));
+}
+
+/// `ebl` with no configuration file or `EBL_*` server settings of the environment.
+fn ebl(config_home: &std::path::Path) -> Command {
+    let mut c = Command::new(ebl_bin());
+    c.env_remove("EBL_SERVER").env_remove("EBL_PROFILE").env_remove("EBL_CONFIG").env("XDG_CONFIG_HOME", config_home);
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ebl_takes_several_servers_by_flag_variable_or_profile_and_passes_over_a_dead_one() {
+    let l = TestLedger::start().await;
+    let (dead, other_dead, live) = (dead_url(), dead_url(), l.url.clone());
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let list = format!("{dead},{live}");
+        let origin =
+            |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok().map(|v| v["origin"].clone());
+        let out = ebl(&h).args(["--json", "--server", &list, "info"]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(origin(&out), Some(ORIGIN.into()), "{}", text(&out));
+        let out = ebl(&h).args(["--json", "info"]).env("EBL_SERVER", format!("{dead}, {live}")).output().unwrap();
+        assert_eq!(origin(&out), Some(ORIGIN.into()), "EBL_SERVER: {}", text(&out));
+        // A profile written with the list reads it back.
+        let out = ebl(&h).args(["--server", &list, "config", "set-profile", "cluster", "--use"]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let file = std::fs::read_to_string(h.join("ebl/config.toml")).unwrap();
+        assert!(file.contains(&format!("server = \"{list}\"")), "{file}");
+        let out = ebl(&h).args(["--json", "info"]).output().unwrap();
+        assert_eq!(origin(&out), Some(ORIGIN.into()), "profile: {}", text(&out));
+        // Nothing listens at any: unavailable (6), each URL said; a URL of no scheme: usage (2).
+        let out = ebl(&h).args(["--server", &format!("{dead},{other_dead}"), "info"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+        assert!(text(&out).contains(&dead) && text(&out).contains(&other_dead), "{}", text(&out));
+        let out = ebl(&h).args(["--server", &format!("{live},127.0.0.1:1"), "info"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    })
+    .await
+    .unwrap();
 }
