@@ -47,6 +47,8 @@ mod custody_rules;
 mod documents;
 #[path = "engines.rs"]
 mod engines;
+#[path = "failover.rs"]
+mod failover;
 #[path = "format.rs"]
 mod format;
 #[path = "journey.rs"]

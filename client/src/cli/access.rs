@@ -4,7 +4,7 @@
 
 use super::output::{shown, Out};
 use super::{As, CliResult};
-use crate::client::{Client, Server};
+use crate::client::{Client, Servers};
 use clap::Args;
 use serde_json::json;
 
@@ -26,7 +26,7 @@ pub struct AccessArgs {
 }
 
 /// Runs `ebl access-log`, following the pages to the end (or to `--limit`).
-pub async fn run(args: AccessArgs, server: &Server, out: &Out) -> CliResult {
+pub async fn run(args: AccessArgs, server: &Servers, out: &Out) -> CliResult {
     let reader = args.reader.identity()?;
     let bill_id = match &args.bill {
         Some(b) => super::bill::parse_bill(b)?.0 .0.to_vec(),

@@ -3,7 +3,7 @@
 use super::error::usage;
 use super::output::Out;
 use super::{As, CliResult};
-use crate::client::Server;
+use crate::client::Servers;
 use crate::client::{payload, sign, Client, Link};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -232,7 +232,7 @@ pub enum BillCmd {
 }
 
 /// Runs a bill command.
-pub async fn run(cmd: BillCmd, server: &Server, out: &Out) -> CliResult {
+pub async fn run(cmd: BillCmd, server: &Servers, out: &Out) -> CliResult {
     let mut c = Client::connect_to(server).await?;
     match cmd {
         BillCmd::Issue {

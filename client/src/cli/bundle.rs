@@ -8,7 +8,7 @@ use super::shapes::{self, party_text};
 use super::{As, CliResult};
 use crate::bundle::Bundle;
 use crate::client::Client;
-use crate::client::Server;
+use crate::client::Servers;
 use ebl_core::log::{SignedNote, VerifierKey};
 use ebl_core::statement::TitleStatement;
 use serde_json::json;
@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// Fetches the bill's bundle as `reader`, checks its statement with the ledger's verifier key,
 /// and writes it to `out_file`.
-pub async fn fetch(server: &Server, reader: &As, bill: &str, out_file: &Path, out: &Out) -> CliResult {
+pub async fn fetch(server: &Servers, reader: &As, bill: &str, out_file: &Path, out: &Out) -> CliResult {
     let mut c = Client::connect_to(server).await?;
     let id = super::bill::parse_bill(bill)?;
     let text = c.proof_bundle(&reader.identity()?, id).await?;

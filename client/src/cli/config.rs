@@ -4,7 +4,7 @@
 
 use super::output::Out;
 use super::{error, keys, CliResult};
-use crate::client::Server;
+use crate::client::Servers;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -33,7 +33,7 @@ pub enum ConfigCmd {
         /// The profile's name (a [profiles.NAME] table of the file).
         name: String,
     },
-    /// Write a profile: the server (--server, EBL_SERVER or the default), its CA and client
+    /// Write a profile: the servers (--server, EBL_SERVER or the default), their CA and client
     /// certificate if given, and who acts; the file is made if there is none.
     #[command(
         name = "set-profile",
@@ -54,14 +54,14 @@ pub enum ConfigCmd {
     },
 }
 
-pub fn run(cmd: ConfigCmd, server: &Server, out: &Out) -> CliResult {
+pub fn run(cmd: ConfigCmd, server: &Servers, out: &Out) -> CliResult {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let ConfigCmd::SetProfile { name, party, key, make_default } = cmd {
         let path = crate::config::ebl_file(&args)
             .or_else(crate::config::default_ebl_file)
             .ok_or_else(|| error::usage("no configuration file: give --config FILE or EBL_CONFIG (no HOME)"))?;
         let absolute = |p: &std::path::Path| std::path::absolute(p).map(|p| p.to_string_lossy().into_owned());
-        let mut settings = vec![("server", server.url.clone())];
+        let mut settings = vec![("server", server.to_string())];
         if let Some(ca) = &server.ca {
             settings.push(("ca", absolute(ca)?));
         }

@@ -8,7 +8,7 @@ use super::custody::container_number;
 use super::events::{event_json, event_text, touches};
 use super::output::{shown, Out};
 use super::{As, CliResult};
-use crate::client::{Client, Server};
+use crate::client::{Client, Servers};
 use crate::pb;
 use clap::Args;
 use ebl_core::hash::Hash32;
@@ -75,7 +75,7 @@ fn bill_text(b: &Value) -> String {
 }
 
 /// Runs `ebl container`.
-pub async fn run(args: ContainerArgs, server: &Server, out: &Out) -> CliResult {
+pub async fn run(args: ContainerArgs, server: &Servers, out: &Out) -> CliResult {
     let number = args.number;
     container_number("CONTAINER", &number)?;
     let reader = args.reader.identity()?;

@@ -6,7 +6,7 @@ use super::error::{usage, Stopped};
 use super::events;
 use super::output::Out;
 use super::{As, CliResult};
-use crate::client::Server;
+use crate::client::Servers;
 use crate::client::{Client, Identity};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -205,7 +205,7 @@ fn gate(check: &pb::HandoffCheck) -> CliResult {
 }
 
 /// Runs a custody command.
-pub async fn run(cmd: CustodyCmd, server: &Server, out: &Out) -> CliResult {
+pub async fn run(cmd: CustodyCmd, server: &Servers, out: &Out) -> CliResult {
     let mut c = Client::connect_to(server).await?;
     let (on, to, action, cosigner) = match cmd {
         CustodyCmd::Depart { on, leg, containers, train, vehicle } => {

@@ -194,7 +194,9 @@ impl Failure {
         }
         if let Some(c) = e.downcast_ref::<ConnectError>() {
             return Some(match c {
-                ConnectError::Unreachable { .. } => Failure::new(ExitClass::Unavailable, c.to_string()),
+                ConnectError::Unreachable { .. } | ConnectError::NoneAnswered(_) => {
+                    Failure::new(ExitClass::Unavailable, c.to_string())
+                }
                 ConnectError::Status(s) => {
                     Failure { message: format!("GetInfo: {}", s.message()), ..Failure::status(s) }
                 }
@@ -361,6 +363,11 @@ mod tests {
         let unreachable = ConnectError::Unreachable { url: "http://127.0.0.1:1".into(), why: "refused".into() };
         let e: Box<dyn Error> = Box::new(unreachable);
         assert_eq!(class(e.as_ref()), ExitClass::Unavailable);
+        let busy = ConnectError::Status(Status::unavailable("not now"));
+        let none = ConnectError::NoneAnswered(vec![("http://127.0.0.1:2".into(), busy)]);
+        let e: Box<dyn Error> = Box::new(none);
+        assert_eq!(class(e.as_ref()), ExitClass::Unavailable);
+        assert!(Failure::of(e.as_ref()).message.contains("http://127.0.0.1:2: GetInfo answered UNAVAILABLE: not now"));
         let e: Box<dyn Error> = Box::new(ConnectError::Status(refusal(Code::PermissionDenied, "NOT_BOUND", None)));
         assert_eq!(Failure::of(e.as_ref()).reason.as_deref(), Some("NOT_BOUND"));
         assert_eq!(class(e.as_ref()), ExitClass::Permission);

@@ -6,7 +6,7 @@
 use super::output::Out;
 use super::CliResult;
 use crate::client::Client;
-use crate::client::Server;
+use crate::client::Servers;
 use clap::Subcommand;
 use ebl_core::hash::Hash32;
 use serde_json::json;
@@ -32,7 +32,7 @@ pub enum LogCmd {
 }
 
 /// Runs a log command.
-pub async fn run(cmd: LogCmd, server: &Server, out: &Out) -> CliResult {
+pub async fn run(cmd: LogCmd, server: &Servers, out: &Out) -> CliResult {
     let mut c = Client::connect_to(server).await?;
     match cmd {
         LogCmd::Key => {

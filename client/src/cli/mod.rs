@@ -23,7 +23,7 @@ pub mod show;
 pub mod verify;
 pub mod witness;
 
-use crate::client::{Client, Identity, Server};
+use crate::client::{Client, Identity, Servers};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,9 +36,19 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 #[derive(Parser, Debug)]
 #[command(name = "ebl", version, about = "Command-line client of the eBL ledger")]
 pub struct Cli {
-    /// Ledger server URL: http://HOST:PORT (plaintext) or https://HOST:PORT (TLS).
-    #[arg(long, env = "EBL_SERVER", default_value = "http://127.0.0.1:50051", global = true, value_parser = server_url)]
-    pub server: String,
+    /// Ledger server URL: http://HOST:PORT (plaintext) or https://HOST:PORT (TLS). Several
+    /// servers of one ledger, separated by commas, are tried in order, and each call fails over
+    /// to the next when one cannot be reached or is unavailable.
+    #[arg(
+        long,
+        env = "EBL_SERVER",
+        default_value = "http://127.0.0.1:50051",
+        global = true,
+        value_delimiter = ',',
+        value_name = "URL[,URL...]",
+        value_parser = server_url
+    )]
+    pub server: Vec<String>,
     /// For an https:// server: the CA bundle (PEM) to trust instead of the system's roots.
     #[arg(long, env = "EBL_CA", global = true)]
     pub ca: Option<std::path::PathBuf>,
@@ -68,12 +78,15 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// A `--server` value: a URL of one of the two schemes (a usage error otherwise, before any
+/// One URL of `--server`: of one of the two schemes (a usage error otherwise, before any
 /// connection is tried).
 fn server_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
     match s.starts_with("http://") || s.starts_with("https://") {
         true => Ok(s.to_string()),
-        false => Err("expected http://HOST:PORT (plaintext) or https://HOST:PORT (TLS)".into()),
+        false => {
+            Err("expected http://HOST:PORT (plaintext) or https://HOST:PORT (TLS), several separated by commas".into())
+        }
     }
 }
 
@@ -328,7 +341,7 @@ pub async fn run(cli: Cli) -> CliResult {
 }
 
 async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
-    let server = Server { url: cli.server, ca: cli.ca, identity: cli.client_cert.zip(cli.client_key) };
+    let server = Servers { ca: cli.ca, identity: cli.client_cert.zip(cli.client_key), ..Servers::new(cli.server) };
     match cli.command {
         Command::Keygen { out: path } => {
             let passphrase = keys::passphrase()?;
@@ -529,6 +542,15 @@ mod tests {
             assert_eq!(ran, path, "`ebl {name}`'s example runs another command: {example}");
             assert!(Cli::try_parse_from(&words).is_ok(), "{example}");
         }
+    }
+
+    #[test]
+    fn several_servers_are_one_flag_separated_by_commas_each_with_a_scheme() {
+        let cli = Cli::try_parse_from(["ebl", "--server", "http://a.example:1, https://b.example:2", "info"]).unwrap();
+        assert_eq!(cli.server, ["http://a.example:1", "https://b.example:2"]);
+        let e = Cli::try_parse_from(["ebl", "--server", "http://a.example:1,b.example:2", "info"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("several separated by commas"), "{e}");
     }
 
     #[test]

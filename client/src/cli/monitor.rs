@@ -7,7 +7,7 @@
 
 use super::output::Out;
 use crate::client::Client;
-use crate::client::Server;
+use crate::client::Servers;
 use crate::file::{read, write_atomic};
 use clap::Args;
 use ebl_core::hash::Hash32;
@@ -46,7 +46,7 @@ enum Failure {
 }
 
 struct Monitor {
-    server: Server,
+    server: Servers,
     log_key: VerifierKey,
     witnesses: Vec<VerifierKey>,
     k: usize,
@@ -56,7 +56,7 @@ struct Monitor {
 }
 
 /// Runs `ebl monitor`.
-pub async fn run(args: MonitorArgs, server: &Server, out: &Out) -> super::CliResult {
+pub async fn run(args: MonitorArgs, server: &Servers, out: &Out) -> super::CliResult {
     let log_key = VerifierKey::parse(&args.log_key).map_err(|e| format!("--log-key: {e}"))?;
     if log_key.kind() != KeyKind::Ed25519 {
         return Err("--log-key: a log key has signature type 0x01 (Ed25519)".into());

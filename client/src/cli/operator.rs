@@ -6,7 +6,7 @@ use super::error::Usage;
 use super::keys::read_public_key;
 use super::output::Out;
 use super::CliResult;
-use crate::client::Server;
+use crate::client::Servers;
 use crate::client::{self, payload, sign, Client, Identity, Link};
 use crate::pb::{self, record_payload::Action};
 use clap::{Args, Subcommand};
@@ -170,7 +170,7 @@ fn code(s: &str) -> Result<pb::IdentifyingCode, Usage> {
 }
 
 /// Runs an operator command.
-pub async fn run(cmd: OperatorCmd, server: &Server, out: &Out) -> CliResult {
+pub async fn run(cmd: OperatorCmd, server: &Servers, out: &Out) -> CliResult {
     let key = |s: &str| -> Result<Vec<u8>, Box<dyn std::error::Error>> { Ok(read_public_key(s)?.0.to_vec()) };
     let mut cosigners = vec![];
     let (signing, action) = match cmd {

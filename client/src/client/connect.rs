@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::Status;
 
+/// How long opening the TCP connection to one server may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A ledger server to connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
@@ -25,8 +28,15 @@ impl Server {
         Server { url: url.into(), ca: None, identity: None }
     }
 
-    /// The gRPC channel to it.
+    /// The gRPC channel to it, connected now.
     pub async fn channel(&self) -> Result<Channel, ConnectError> {
+        self.connect(&self.endpoint()?).await
+    }
+
+    /// Its endpoint, configured but not connected (no I/O but reading the CA and client
+    /// certificate files): a URL of another scheme, a file that cannot be read, or TLS files given
+    /// for a plaintext URL are errors here.
+    pub fn endpoint(&self) -> Result<Endpoint, ConnectError> {
         let fail = |why: String| ConnectError::Unreachable { url: self.url.clone(), why };
         let tls = if self.url.starts_with("https://") {
             true
@@ -36,6 +46,9 @@ impl Server {
             return Err(fail("the URL must start with http:// (plaintext) or https:// (TLS)".into()));
         };
         let mut endpoint = Endpoint::from_shared(self.url.clone()).map_err(|e| fail(chain(&e)))?;
+        // A server that drops packets would otherwise hold each attempt for the system's TCP
+        // timeout (minutes), and with several servers, the failover to the next.
+        endpoint = endpoint.connect_timeout(CONNECT_TIMEOUT);
         if tls {
             let read = |what: &str, path: &PathBuf| {
                 std::fs::read(path).map_err(|e| fail(format!("the {what} {}: {e}", path.display())))
@@ -52,7 +65,16 @@ impl Server {
         } else if self.ca.is_some() || self.identity.is_some() {
             return Err(fail("a CA bundle or client certificate was given for a plaintext URL: use https://".into()));
         }
-        endpoint.connect().await.map_err(|e| fail(explain(&chain(&e), tls)))
+        Ok(endpoint)
+    }
+
+    /// Connects `endpoint` (this server's), saying why not as clearly as the failure allows.
+    pub(super) async fn connect(&self, endpoint: &Endpoint) -> Result<Channel, ConnectError> {
+        let tls = self.url.starts_with("https://");
+        endpoint
+            .connect()
+            .await
+            .map_err(|e| ConnectError::Unreachable { url: self.url.clone(), why: explain(&chain(&e), tls) })
     }
 
     /// A first call's failure: the transport's (said as such) or the ledger's answer.
@@ -100,6 +122,30 @@ pub enum ConnectError {
     /// The server answered GetInfo with an error.
     #[error("the ledger refused GetInfo: {0}")]
     Status(#[from] Status),
+    /// Of several servers, none answered: each URL and why, in the order tried.
+    #[error("no server of the ledger answered: {}", each_why(.0))]
+    NoneAnswered(Vec<(String, ConnectError)>),
+}
+
+impl ConnectError {
+    /// Whether a client with other servers to try passes this one over: it could not be
+    /// reached, or said it is UNAVAILABLE.
+    pub fn passed_over(&self) -> bool {
+        match self {
+            ConnectError::Unreachable { .. } | ConnectError::NoneAnswered(_) => true,
+            ConnectError::Status(s) => s.code() == tonic::Code::Unavailable,
+        }
+    }
+}
+
+/// `URL: why` for each server tried.
+fn each_why(tried: &[(String, ConnectError)]) -> String {
+    let why = |e: &ConnectError| match e {
+        ConnectError::Unreachable { why, .. } => why.clone(),
+        ConnectError::Status(s) => format!("GetInfo answered {}: {}", super::codes::code_name(s.code()), s.message()),
+        ConnectError::NoneAnswered(_) => e.to_string(),
+    };
+    tried.iter().map(|(url, e)| format!("{url}: {}", why(e))).collect::<Vec<_>>().join("; ")
 }
 
 /// An error and its causes, outermost first, without repeats.

@@ -1,12 +1,18 @@
 //! Client side: building and signing record payloads and read envelopes exactly as
 //! `docs/wire-format.md` specifies, and a small gRPC client over them. Used by the `ebl` CLI,
 //! the demo and the tests; the server never calls it. The log's RPCs and exports are in [`log`].
+//! A client may be given several servers of one ledger ([`Servers`]): its calls fail over
+//! between them ([`failover`]).
 
 pub mod codes;
 mod connect;
+pub mod failover;
 pub mod log;
+mod servers;
 
-pub use connect::{ConnectError, Server};
+pub use connect::{ConnectError, Server, CONNECT_TIMEOUT};
+pub use failover::{Failover, RetryPolicy};
+pub use servers::Servers;
 
 use crate::pb::{self, ledger_client::LedgerClient, record_payload::Action};
 use crate::wire::read::READ_DOMAIN;
@@ -18,7 +24,6 @@ use ebl_core::time::Timestamp;
 use ed25519_dalek::SigningKey;
 use prost::Message;
 use rand::RngCore;
-use tonic::transport::Channel;
 use tonic::Status;
 
 /// A party and the key it signs with.
@@ -121,26 +126,39 @@ pub fn signed_read<M: Message>(reader: &Identity, origin: &str, method: &str, re
 /// A connected client that knows the ledger's origin.
 #[derive(Clone)]
 pub struct Client {
-    /// The generated gRPC client.
-    pub grpc: LedgerClient<Channel>,
+    /// The generated gRPC client, over the servers given (each call fails over between them).
+    pub grpc: LedgerClient<Failover>,
     /// The ledger's public facts.
     pub info: pb::LedgerInfo,
+    /// The service under `grpc`, to tell which server it calls.
+    failover: Failover,
 }
 
 impl Client {
     /// Connects to `url` (e.g. `http://127.0.0.1:50051`; `https://` trusts the system's roots)
     /// and fetches the ledger's info.
     pub async fn connect(url: String) -> Result<Self, ConnectError> {
-        Client::connect_to(&Server::new(url)).await
+        Client::connect_to(Server::new(url)).await
     }
 
-    /// Connects to `server` and fetches the ledger's info.
-    pub async fn connect_to(server: &Server) -> Result<Self, ConnectError> {
-        let mut grpc = LedgerClient::new(server.channel().await?)
-            .max_decoding_message_size(crate::wire::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(crate::wire::MAX_MESSAGE_BYTES);
-        let info = grpc.get_info(pb::GetInfoRequest {}).await.map_err(|s| server.first_call_failed(s))?.into_inner();
-        Ok(Client { grpc, info })
+    /// Connects to a [`Server`], or to the first of several [`Servers`] that answers, and
+    /// fetches the ledger's info; calls fail over to the others (see [`failover`]).
+    pub fn connect_to(
+        servers: impl Into<Servers>,
+    ) -> impl std::future::Future<Output = Result<Self, ConnectError>> + Send {
+        let servers: Servers = servers.into();
+        async move {
+            let (failover, info) = servers.connect().await?;
+            let grpc = LedgerClient::new(failover.clone())
+                .max_decoding_message_size(crate::wire::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(crate::wire::MAX_MESSAGE_BYTES);
+            Ok(Client { grpc, info, failover })
+        }
+    }
+
+    /// The servers calls go to, and which of them answered last.
+    pub fn failover(&self) -> &Failover {
+        &self.failover
     }
 
     /// The ledger's origin.
