@@ -2,8 +2,8 @@
 //! port and peer port, reached by the others through its proxy ([`super::proxy`]); and the real
 //! `ebl witness` processes they push checkpoints to.
 
+use ebl_ledger::raft::network::{Connector, PeerTls};
 use ebl_ledger::raft::node::Status;
-use ebl_ledger::raft::pb::peer_client::PeerClient;
 use ebl_ledger::raft::pb::Empty;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -49,6 +49,8 @@ pub struct Node {
     pub proxy: SocketAddr,
     /// The flags every start gives it (witnesses, checkpoint copy, settings).
     pub flags: Vec<String>,
+    /// Mutual TLS on its peer channel, if it has it.
+    pub tls: Option<PeerTls>,
     child: Option<Child>,
     starts: u32,
 }
@@ -59,7 +61,15 @@ impl Node {
         let port = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
         let peer = port(free_port());
         let proxy = proxy.unwrap_or(peer);
-        Node { id, slot, dir, api: port(free_port()), peer, proxy, flags, child: None, starts: 0 }
+        Node { id, slot, dir, api: port(free_port()), peer, proxy, flags, tls: None, child: None, starts: 0 }
+    }
+
+    /// The node with mutual TLS on its peer channel, with these files.
+    #[allow(dead_code)]
+    pub fn with_tls(mut self, tls: PeerTls) -> Self {
+        self.flags.extend(tls_flags(&tls));
+        self.tls = Some(tls);
+        self
     }
 
     /// Its process id, while it runs (examples/cluster_bench.rs reads its CPU time).
@@ -75,7 +85,8 @@ impl Node {
 
     /// The URL the other nodes reach its peer listener at (through its proxy).
     pub fn peer_url(&self) -> String {
-        format!("http://{}", self.proxy)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.proxy)
     }
 
     /// Whether its process runs.
@@ -127,7 +138,8 @@ impl Node {
 
     /// The cluster as it sees it (asked on its own peer listener, not through its proxy).
     pub async fn status(&self) -> Option<Status> {
-        let mut c = PeerClient::connect(format!("http://{}", self.peer)).await.ok()?;
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let mut c = Connector::new(self.tls.as_ref()).ok()?.client(&format!("{scheme}://{}", self.peer)).ok()?;
         let mut req = tonic::Request::new(Empty {});
         req.set_timeout(Duration::from_secs(2));
         let json = c.status(req).await.ok()?.into_inner().json;
@@ -142,10 +154,16 @@ impl Drop for Node {
 }
 
 /// `ebld cluster ARGS` against the peer listener at `peer`; its stdout.
-pub fn admin(peer: &str, args: &[&str]) -> String {
+pub fn admin<A: AsRef<std::ffi::OsStr> + std::fmt::Debug>(peer: &str, args: &[A]) -> String {
     let out = Command::new(ebld()).args(["cluster", "--peer", peer]).args(args).output().unwrap();
     assert!(out.status.success(), "ebld cluster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The flags that give a node, or `ebld cluster`, these TLS files.
+pub fn tls_flags(tls: &PeerTls) -> Vec<String> {
+    let p = |p: &Path| p.display().to_string();
+    vec!["--peer-cert".into(), p(&tls.cert), "--peer-key".into(), p(&tls.key), "--cluster-ca".into(), p(&tls.ca)]
 }
 
 /// `ebld init` of a node's folder with the cluster's origin, operator key and log key.
