@@ -449,12 +449,30 @@ fn a_wiped_node_rejoins_by_snapshot_under_a_new_id_only() {
         let leader = cluster.leader(None, Duration::from_secs(10)).await.unwrap();
         let leader_peer = format!("http://{}", cluster.nodes[leader].peer);
         admin(&leader_peer, &["remove", "--id", "3"]);
+
+        // A node of another ledger (another log key) is refused.
+        let other = cluster.dir.path().join("other");
+        init(&other, ORIGIN, &cluster.operator_hex, None);
+        let mut stranger = Node::new(5, 4, other, None, Vec::new());
+        stranger.start();
+        let refused = nodes::admin_result(&leader_peer, &["join", "--node", &stranger.peer_url()]).unwrap_err();
+        assert!(refused.contains("another log key"), "{refused}");
+        stranger.kill();
+
+        // The new node joins as a learner, catches up by snapshot, and is promoted.
         let dir = std::mem::replace(&mut cluster.dir, tempfile::tempdir().unwrap());
         let mut fresh =
             Cluster::node(&dir, &cluster.links, &cluster.witnesses, 4, 3, wiped, &["--snapshot-every", "20"]).await;
         cluster.dir = dir;
         fresh.start();
-        admin(&leader_peer, &["join", "--node", &fresh.peer_url()]);
+        admin(&leader_peer, &["join", "--learner", "--node", &fresh.peer_url()]);
+        let learner = |s: &ebl_ledger::raft::node::Status| s.nodes.iter().any(|n| n.id == 4 && !n.voter);
+        assert!(learner(&cluster.nodes[leader].status().await.unwrap()), "node 4 is not a learner");
+        admin(&leader_peer, &["promote", "--id", "4"]);
+        let status = cluster.nodes[leader].status().await.unwrap();
+        let mut ids: Vec<_> = status.nodes.iter().map(|n| (n.id, n.voter)).collect();
+        ids.sort();
+        assert_eq!(ids, [(1, true), (2, true), (4, true)], "membership after remove, join and promote");
         cluster.nodes[2] = fresh;
         let applied = cluster.converged(Duration::from_secs(30)).await;
         let s = cluster.nodes[2].status().await.unwrap();
@@ -463,7 +481,33 @@ fn a_wiped_node_rejoins_by_snapshot_under_a_new_id_only() {
         cluster.stop_all();
         let acks = world.acks.lock().unwrap().clone();
         check_final(&cluster, &acks);
+
+        // Every stopped node's folder audits clean, as a single ledger's does; a member's folder
+        // is never restored over.
+        for n in &cluster.nodes {
+            let audit = nodes::ebld_in(&n.dir, &["audit"]).unwrap_or_else(|e| panic!("audit of node {}: {e}", n.id));
+            assert!(audit.starts_with("clean:"), "{audit}");
+        }
+        let backup = cluster.dir.path().join("a-backup");
+        let restore = nodes::ebld_in(&cluster.nodes[0].dir, &["restore", "--from", backup.to_str().unwrap()]);
+        assert!(restore.unwrap_err().contains("cluster member"), "a member's folder was restored over");
     });
+}
+
+/// A node's metrics (`GET /metrics` on `addr`), each sample by its name and labels.
+async fn scrape(addr: &str) -> std::collections::HashMap<String, f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return Default::default() };
+    let ask = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    if s.write_all(ask.as_bytes()).await.is_err() || s.read_to_string(&mut text).await.is_err() {
+        return Default::default();
+    }
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(k, v)| Some((k.to_string(), v.parse().ok()?))))
+        .collect()
 }
 
 /// A test CA that issues peer certificates for 127.0.0.1.
@@ -509,7 +553,8 @@ fn peers_talk_over_mutual_tls_under_the_cluster_ca_only() {
             let folder = dir.path().join(format!("n{slot}"));
             init(&folder, ORIGIN, &operator_hex, (slot > 1).then(|| first.join("ledger.key")).as_deref());
             let tls = ca.peer(dir.path(), &format!("peer{slot}"));
-            nodes.push(Node::new(slot as u64, slot, folder, None, Vec::new()).with_tls(tls));
+            let metrics = vec!["--metrics-listen".to_string(), format!("127.0.0.1:{}", nodes::free_port())];
+            nodes.push(Node::new(slot as u64, slot, folder, None, metrics).with_tls(tls));
         }
         for n in &mut nodes {
             n.start();
@@ -536,6 +581,24 @@ fn peers_talk_over_mutual_tls_under_the_cluster_ca_only() {
         assert!(world.faults.lock().unwrap().is_empty(), "{:?}", world.faults.lock().unwrap());
         let statuses: Vec<_> = futures::future::join_all(nodes.iter().map(Node::status)).await;
         assert!(statuses.iter().all(|s| s.as_ref().is_some_and(|s| s.nodes.len() == 3)), "{statuses:?}");
+
+        // Each node's metrics: one leader, the same term, and once they agree, the same applied
+        // index and log size everywhere; every node applied commands stamped by a leader.
+        let scrapes = wait_for(Duration::from_secs(20), || async {
+            let mut all = Vec::new();
+            for n in &nodes {
+                all.push(scrape(&n.flags[1]).await);
+            }
+            let same = |name: &str| all.iter().all(|m| m.get(name).is_some() && m.get(name) == all[0].get(name));
+            (same("ebl_raft_applied_index") && same("ebl_log_size")).then_some(all)
+        })
+        .await
+        .expect("the nodes' metrics agree");
+        let leaders: f64 = scrapes.iter().map(|m| m["ebl_raft_leader"]).sum();
+        assert_eq!(leaders, 1.0, "exactly one node says it leads");
+        assert!(scrapes.iter().all(|m| m["ebl_raft_term"] == scrapes[0]["ebl_raft_term"] && m["ebl_raft_term"] >= 1.0));
+        assert!(scrapes.iter().all(|m| m.contains_key("ebl_raft_clock_offset_seconds")));
+        assert!(scrapes[0]["ebl_log_size"] >= world.acks.lock().unwrap().len() as f64);
 
         // Nobody else reaches a peer listener: not without a certificate, not with one from
         // another CA, not in plaintext.

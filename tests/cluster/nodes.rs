@@ -155,9 +155,26 @@ impl Drop for Node {
 
 /// `ebld cluster ARGS` against the peer listener at `peer`; its stdout.
 pub fn admin<A: AsRef<std::ffi::OsStr> + std::fmt::Debug>(peer: &str, args: &[A]) -> String {
+    admin_result(peer, args).unwrap_or_else(|e| panic!("ebld cluster {args:?}: {e}"))
+}
+
+/// `ebld cluster ARGS`: its stdout, or its stderr if it failed.
+pub fn admin_result<A: AsRef<std::ffi::OsStr>>(peer: &str, args: &[A]) -> Result<String, String> {
     let out = Command::new(ebld()).args(["cluster", "--peer", peer]).args(args).output().unwrap();
-    assert!(out.status.success(), "ebld cluster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    match out.status.success() {
+        true => Ok(String::from_utf8(out.stdout).unwrap()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
+/// `ebld --data-dir DIR ARGS`: its stdout, or its stderr if it failed.
+#[allow(dead_code)]
+pub fn ebld_in<A: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[A]) -> Result<String, String> {
+    let out = Command::new(ebld()).arg("--data-dir").arg(dir).args(args).output().unwrap();
+    match out.status.success() {
+        true => Ok(String::from_utf8(out.stdout).unwrap()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
 }
 
 /// The flags that give a node, or `ebld cluster`, these TLS files.
