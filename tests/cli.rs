@@ -68,6 +68,9 @@ async fn cli_walks_a_bill_end_to_end() {
                 &["operator", "add-key", "--key", p(&k("operator")), "--party", party, "--public-key", &pubfile],
             ));
         }
+        // A single ledger says it is not a cluster.
+        assert_eq!(json(ebl(&url, &["--json", "cluster", "status"])), serde_json::json!({ "clustered": false }));
+        assert_eq!(ok(ebl(&url, &["cluster", "status"])).trim(), "not a cluster: a single ledger");
         // Offline: sign a registration against a stated registry head, then submit the file.
         let info = json(ebl(&url, &["--json", "info"]));
         let reg = json(ebl(&url, &["--json", "registry", "--as", "cq-bank", "--key", p(&k("cq-bank"))]));

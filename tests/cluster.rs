@@ -378,6 +378,30 @@ fn an_isolated_old_leader_never_answers_the_old_title() {
         let old_url = cluster.nodes[old].url();
         assert_eq!(title_at(&old_url, &first, bill, false).await.unwrap().0, first.party.as_str());
 
+        // `ebl cluster status`, asked of any node: three voters, one leader, the members' client URLs.
+        let follower = (old + 1) % 3;
+        let out = std::process::Command::new(nodes::ebl())
+            .args(["--server", &cluster.nodes[follower].url(), "--json", "cluster", "status"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(status["clustered"], true);
+        assert_eq!(status["node_id"], cluster.nodes[follower].id);
+        assert_eq!(status["leader_id"], cluster.nodes[old].id);
+        let members = status["members"].as_array().unwrap();
+        assert_eq!(members.len(), 3);
+        assert!(members.iter().all(|m| m["voter"] == true));
+        for n in &cluster.nodes {
+            assert!(members.iter().any(|m| m["node_id"] == n.id && m["api_url"] == n.url().as_str()), "{members:?}");
+        }
+        let text = std::process::Command::new(nodes::ebl())
+            .args(["--server", &cluster.nodes[old].url(), "cluster", "status"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(text.starts_with(&format!("node {} (Leader)", cluster.nodes[old].id)), "{text}");
+
         cluster.links.isolate(cluster.nodes[old].slot, &cluster.slots());
         let new = cluster.leader(Some(old), Duration::from_secs(20)).await.expect("the majority elects a leader");
         // The transfer goes through the new leader only.

@@ -155,3 +155,28 @@ pub async fn recheck(shared: &Shared, refused: &Result<impl Sized, LedgerError>)
         _ => Ok(false),
     }
 }
+
+/// The cluster's status as GetClusterStatus answers it (no peer addresses).
+pub fn status(cluster: &Cluster) -> pb::ClusterStatus {
+    let s = cluster.status();
+    pb::ClusterStatus {
+        clustered: true,
+        node_id: s.id,
+        role: s.state,
+        term: s.term,
+        leader_id: s.leader.unwrap_or(0),
+        applied_index: s.applied,
+        last_log_index: s.last_log_index,
+        members: s
+            .nodes
+            .into_iter()
+            .map(|n| pb::ClusterMember {
+                node_id: n.id,
+                voter: n.voter,
+                api_url: n.api,
+                matched_index: n.matched,
+                lag: n.lag,
+            })
+            .collect(),
+    }
+}

@@ -593,6 +593,13 @@ impl Ledger for LedgerService {
         Ok(Response::new(blocking(move || log::consistency(&shared, q)).await?))
     }
 
+    async fn get_cluster_status(
+        &self,
+        _: Request<pb::GetClusterStatusRequest>,
+    ) -> Result<Response<pb::ClusterStatus>, Status> {
+        Ok(Response::new(self.shared.cluster.as_ref().map_or_else(pb::ClusterStatus::default, |c| cluster::status(c))))
+    }
+
     async fn get_leaf_hashes(
         &self,
         req: Request<pb::GetLeafHashesRequest>,

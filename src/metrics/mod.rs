@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The RPCs of `ebl.v1.Ledger`, the label values of request latencies (the health and
 /// reflection services are labelled by their service; anything else is `other`).
-pub const METHODS: [&str; 17] = [
+pub const METHODS: [&str; 18] = [
     "GetInfo",
     "Submit",
     "SubmitBatch",
@@ -45,6 +45,7 @@ pub const METHODS: [&str; 17] = [
     "GetInclusionProof",
     "GetConsistencyProof",
     "GetLeafHashes",
+    "GetClusterStatus",
 ];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod bill;
 pub mod bundle;
+pub mod cluster;
 pub mod config;
 pub mod container;
 pub mod custody;
@@ -128,6 +129,9 @@ pub enum Command {
     /// Registry records, signed by the operator.
     #[command(subcommand)]
     Operator(operator::OperatorCmd),
+    /// A cluster of ledger nodes: `ebl cluster status` (docs/replication.md).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCmd),
     /// Ask the ledger to audit itself (auditors and the operator): every record re-verified and
     /// replayed, everything stored compared, the tree checked against the latest checkpoint.
     /// Exits non-zero if it finds a fault.
@@ -355,6 +359,7 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             Ok(())
         }
         Command::Operator(cmd) => operator::run(cmd, &server, out).await,
+        Command::Cluster(cmd) => cluster::run(cmd, &server, out).await,
         Command::Audit { reader } => {
             let mut c = Client::connect_to(&server).await?;
             let r = c.audit(&reader.identity()?).await?;
