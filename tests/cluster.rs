@@ -482,6 +482,16 @@ fn a_wiped_node_rejoins_by_snapshot_under_a_new_id_only() {
         let refused = nodes::admin_result(&leader_peer, &["join", "--node", &stranger.peer_url()]).unwrap_err();
         assert!(refused.contains("another log key"), "{refused}");
         stranger.kill();
+        // So is one created with the log key but another operator key.
+        let other_op = cluster.dir.path().join("other-operator");
+        let someone =
+            hex::encode(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng).verifying_key().to_bytes());
+        init(&other_op, ORIGIN, &someone, Some(&cluster.nodes[0].dir.join("ledger.key")));
+        let mut stranger = Node::new(6, 4, other_op, None, Vec::new());
+        stranger.start();
+        let refused = nodes::admin_result(&leader_peer, &["join", "--node", &stranger.peer_url()]).unwrap_err();
+        assert!(refused.contains("another operator key"), "{refused}");
+        stranger.kill();
 
         // The new node joins as a learner, catches up by snapshot, and is promoted.
         let dir = std::mem::replace(&mut cluster.dir, tempfile::tempdir().unwrap());

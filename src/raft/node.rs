@@ -5,6 +5,7 @@
 
 use super::machine::{Ledger, Machine, Pending, Progress};
 use super::network::{Connector, Network};
+use super::pb::peer_client::PeerClient;
 use super::pb::{Empty, Json};
 use super::snapshot::Snapshots;
 use super::{log::LogStore, LogId, Member, NodeId, Outcome, Proposal, Raft};
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tonic::transport::Channel;
 
 /// The reason of every refusal a node gives because it is not the leader, or knows none.
 pub const NOT_LEADER: &str = "NOT_LEADER";
@@ -87,7 +89,12 @@ pub struct Cluster {
     connector: Connector,
     log: LogStore,
     admitted: std::sync::atomic::AtomicBool,
+    operator: ebl_core::sig::PublicKey,
+    leader_link: std::sync::Mutex<Option<LeaderLink>>,
 }
+
+/// The connection to the leader this node knows: its id and peer URL, and the client.
+type LeaderLink = ((NodeId, String), PeerClient<Channel>);
 
 /// Why a node cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +130,7 @@ impl Cluster {
         log.claim_node_id(id).map_err(|e| err(&e))?;
         let admitted = std::sync::atomic::AtomicBool::new(log.admitted().map_err(|e| err(&e))?);
         let verifier = ledger.verifier.to_string();
+        let operator = ledger.operator;
         let snapshots = Snapshots::new(ledger.store.clone(), snapshot_dir.to_path_buf()).map_err(|e| err(&e))?;
         let pending = Pending::default();
         let machine = Machine::new(ledger, snapshots, pending.clone()).map_err(|e| err(&e))?;
@@ -130,7 +138,20 @@ impl Cluster {
         let config = Arc::new(settings.config().map_err(|e| err(&e))?);
         let network = Network { connector: connector.clone() };
         let raft = Raft::new(id, config, network, log.clone(), machine).await.map_err(|e| err(&e))?;
-        Ok(Arc::new(Cluster { id, me, raft, verifier, pending, progress, connector, log, admitted }))
+        let leader_link = std::sync::Mutex::new(None);
+        Ok(Arc::new(Cluster {
+            id,
+            me,
+            raft,
+            verifier,
+            pending,
+            progress,
+            connector,
+            log,
+            admitted,
+            operator,
+            leader_link,
+        }))
     }
 
     /// Whether this node takes Raft traffic: once it initialised a cluster or a leader admitted it.
@@ -175,19 +196,32 @@ impl Cluster {
         LedgerError::Refusing { reason: NOT_LEADER, why }
     }
 
+    /// The operator key this node's ledger was created with (a joining node must have the same).
+    pub fn operator(&self) -> &ebl_core::sig::PublicKey {
+        &self.operator
+    }
+
     /// How this node reaches its peers.
     pub fn connector(&self) -> &Connector {
         &self.connector
     }
 
     /// A client of the leader's peer listener.
-    pub fn leader_client(&self) -> Result<super::pb::peer_client::PeerClient<tonic::transport::Channel>, LedgerError> {
-        match self.leader() {
-            Some((id, m)) if id != self.id => {
-                self.connector.client(&m.peer).map_err(|e| LedgerError::Unavailable(e.to_string()))
+    /// One connection per leader is kept and used by every forwarded write and read index.
+    pub fn leader_client(&self) -> Result<PeerClient<Channel>, LedgerError> {
+        let (id, m) = match self.leader() {
+            Some((id, m)) if id != self.id => (id, m),
+            _ => return Err(self.not_leader()),
+        };
+        let mut cached = self.leader_link.lock().expect("leader link lock poisoned");
+        if let Some((at, client)) = cached.as_ref() {
+            if *at == (id, m.peer.clone()) {
+                return Ok(client.clone());
             }
-            _ => Err(self.not_leader()),
         }
+        let client = self.connector.client(&m.peer).map_err(|e| LedgerError::Unavailable(e.to_string()))?;
+        *cached = Some(((id, m.peer), client.clone()));
+        Ok(client)
     }
 
     /// Proposes `cmd` and waits until it is committed and applied here: apply's answers.

@@ -114,6 +114,7 @@ impl Peer for PeerService {
             peer_url: c.me.peer.clone(),
             api_url: c.me.api.clone(),
             log_verifier_key: c.verifier.clone(),
+            operator_public_key: c.operator().0.to_vec(),
         }))
     }
 
@@ -181,6 +182,15 @@ impl Peer for PeerService {
                 "the node at {peer_url} holds another log key ({}) than this cluster's ({}): the log key reaches a \
                  joining node out of band, with `ebld init --ledger-key-file`",
                 hello.log_verifier_key, c.verifier
+            )));
+        }
+        if hello.operator_public_key != c.operator().0 {
+            // Apply judges registry records by the operator's key: another one would make the
+            // node's ledger diverge from the cluster's.
+            return Err(Status::permission_denied(format!(
+                "the node at {peer_url} was created with another operator key ({}) than this cluster's ({})",
+                hex::encode(&hello.operator_public_key),
+                c.operator().to_hex()
             )));
         }
         let known = c.raft.metrics().borrow().membership_config.membership().get_node(&hello.node_id).is_some();

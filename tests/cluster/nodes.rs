@@ -28,9 +28,24 @@ pub fn ebl() -> PathBuf {
     bin
 }
 
-/// A port free now on 127.0.0.1 (the OS may hand it out again later, rarely).
+/// A port free now on 127.0.0.1, below the ephemeral range (the system's own `:0` ports and
+/// outgoing connections come from that range: between this call and the node's bind, one of
+/// those could take a port from it). A node keeps its ports across restarts.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| {
+            let mut it = r.split_whitespace().filter_map(|p| p.parse::<u16>().ok());
+            Some((it.next()?, it.next()?))
+        })
+        .unwrap_or((32768, 60999));
+    let (from, until) = if low > 12000 { (10000, low) } else { (high.saturating_add(1), u16::MAX) };
+    loop {
+        let port = from + rand::random::<u16>() % (until - from);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// One node.
