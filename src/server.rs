@@ -570,7 +570,7 @@ impl Ledger {
             .layer(crate::net::calls::CallsLayer { max: limits.max_calls_per_connection })
             .layer(tower::util::MapResponseLayer::new(crate::api::status::transport_status))
             .layer(crate::metrics::layer::TimingLayer { metrics })
-            .layer(crate::api::cluster::StaleLayer { progress: cluster.as_ref().map(|c| c.progress()) })
+            .layer(crate::api::cluster::StaleLayer { cluster: cluster.clone() })
             .add_service(health)
             .add_service(reflection)
             .add_service(reflection_v1alpha)

@@ -346,23 +346,31 @@ fn check_final(cluster: &Cluster, acks: &[load::Ack]) -> (String, usize) {
     (digests[0].to_hex(), checked)
 }
 
+/// The machine-readable reason of a refusal (its `ErrorInfo`).
+fn reason(s: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    s.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
 /// The title of `bill` as `reader` reads it from `url` (the holder's party id), or the refusal.
 async fn title_at(
     url: &str,
     reader: &Identity,
     bill: ebl_core::ids::BillId,
-    stale: bool,
+    stale: Option<u64>,
 ) -> Result<(String, bool), tonic::Status> {
     let mut c = Client::connect(url.to_string()).await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let q = pb::VerifyTitleRequest { bill_id: bill.0 .0.to_vec(), without_statement: true };
     let mut req = tonic::Request::new(signed_read(reader, ORIGIN, "/ebl.v1.Ledger/VerifyTitle", &q));
     req.set_timeout(Duration::from_secs(15));
-    if stale {
+    if let Some(ms) = stale {
         req.metadata_mut().insert("ebl-read-consistency", "stale".parse().unwrap());
+        req.metadata_mut().insert("ebl-max-staleness-ms", ms.to_string().parse().unwrap());
     }
     let resp = c.grpc.verify_title(req).await?;
     let marked = resp.metadata().get("ebl-read-consistency").is_some_and(|v| v == "stale")
-        && resp.metadata().get("ebl-applied-index").is_some();
+        && resp.metadata().get("ebl-applied-index").is_some()
+        && resp.metadata().get("ebl-staleness-ms").is_some();
     Ok((resp.into_inner().bill.map(|b| b.possessor).unwrap_or_default(), marked))
 }
 
@@ -376,7 +384,13 @@ fn an_isolated_old_leader_never_answers_the_old_title() {
         let (first, second) = (world.traders[0].clone(), world.traders[1].clone());
         let old = cluster.leader(None, Duration::from_secs(10)).await.unwrap();
         let old_url = cluster.nodes[old].url();
-        assert_eq!(title_at(&old_url, &first, bill, false).await.unwrap().0, first.party.as_str());
+        assert_eq!(title_at(&old_url, &first, bill, None).await.unwrap().0, first.party.as_str());
+
+        // A healthy follower answers a stale read within a bound of a few heartbeats.
+        let healthy = (old + 1) % 3;
+        let (_, marked) =
+            title_at(&cluster.nodes[healthy].url(), &first, bill, Some(2000)).await.expect("fresh enough");
+        assert!(marked);
 
         // `ebl cluster status`, asked of any node: three voters, one leader, the members' client URLs.
         let follower = (old + 1) % 3;
@@ -419,19 +433,23 @@ fn an_isolated_old_leader_never_answers_the_old_title() {
         only_new.send(&ebl_ledger::client::sign(&p, &[&first])).await.expect("the transfer is accepted");
 
         // Asked now, the isolated old leader must not say the first trader holds the bill.
-        match title_at(&old_url, &first, bill, false).await {
+        match title_at(&old_url, &first, bill, None).await {
             Ok((holder, _)) => {
                 assert_eq!(holder, second.party.as_str(), "the isolated old leader answered the old title")
             }
             Err(s) => assert_eq!(s.code(), tonic::Code::Unavailable, "refused otherwise than UNAVAILABLE: {s:?}"),
         }
         // A stale read is answered there, and says it is one.
-        let (_, marked) = title_at(&old_url, &first, bill, true).await.expect("a stale read is answered");
+        // A stale read is answered there if the caller accepts how far behind it may be, and
+        // says so; with a tight bound it is refused.
+        let (_, marked) = title_at(&old_url, &first, bill, Some(600_000)).await.expect("a stale read is answered");
         assert!(marked, "a stale read does not say so in its answer");
+        let tight = title_at(&old_url, &first, bill, Some(300)).await.expect_err("a node cut off for seconds");
+        assert_eq!((tight.code(), reason(&tight)), (tonic::Code::Unavailable, "READ_TOO_STALE".to_string()));
 
         cluster.links.heal();
         let caught_up = wait_for(Duration::from_secs(20), || async {
-            let (holder, _) = title_at(&old_url, &second, bill, false).await.ok()?;
+            let (holder, _) = title_at(&old_url, &second, bill, None).await.ok()?;
             (holder == second.party.as_str()).then_some(())
         })
         .await;

@@ -9,7 +9,6 @@ use super::peer;
 use crate::error::LedgerError;
 use crate::net::tls::Peer;
 use crate::pb;
-use crate::raft::machine::Progress;
 use crate::raft::node::Cluster;
 use crate::raft::peer::Forwarded;
 use crate::service::Shared;
@@ -17,7 +16,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 use tower::{Layer, Service};
 
@@ -25,8 +23,16 @@ use tower::{Layer, Service};
 pub const READ_CONSISTENCY: &str = "ebl-read-consistency";
 /// Its one value: answer from what this node has applied, without asking the leader.
 pub const STALE: &str = "stale";
+/// The request metadata key bounding a stale read: at most this many milliseconds behind.
+pub const MAX_STALENESS: &str = "ebl-max-staleness-ms";
+/// The bound when the request gives none.
+pub const DEFAULT_MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(5);
+/// The reason a stale read is refused: this node may be further behind than the caller accepts.
+pub const READ_TOO_STALE: &str = "READ_TOO_STALE";
 /// The answer's metadata key naming the last Raft index a stale read reflects.
 pub const APPLIED_INDEX: &str = "ebl-applied-index";
+/// The answer's metadata key saying how far behind (ms, at most) a stale read may be.
+pub const STALENESS: &str = "ebl-staleness-ms";
 
 /// The cluster, if this node is a follower that must hand `req`'s write to the leader; a write
 /// already forwarded to it by a peer is refused instead (it is never forwarded twice).
@@ -77,30 +83,50 @@ pub async fn forward_batch(
     leader.submit_batch(req.into_inner()).await
 }
 
-/// Waits until a read of `req` may be answered here: at once outside a cluster or when the
-/// caller accepts a stale read ([`StaleLayer`] says so in the answer); otherwise once this node
-/// has applied everything committed when it arrived.
+/// Waits until a read of `req` may be answered here: at once outside a cluster; for a stale read
+/// (`ebl-read-consistency: stale`), at once if this node is at most `ebl-max-staleness-ms`
+/// (default 5 s) behind the cluster, else UNAVAILABLE `READ_TOO_STALE` ([`StaleLayer`] marks the
+/// answer); otherwise once this node has applied everything committed when it arrived.
 pub async fn before_read<T>(shared: &Shared, req: &Request<T>) -> Result<(), LedgerError> {
     let Some(c) = &shared.cluster else { return Ok(()) };
-    if req.metadata().get(READ_CONSISTENCY).and_then(|v| v.to_str().ok()) == Some(STALE) {
-        return Ok(());
+    if req.metadata().get(READ_CONSISTENCY).and_then(|v| v.to_str().ok()) != Some(STALE) {
+        return c.linearize().await;
     }
-    c.linearize().await
+    let bound = match req.metadata().get(MAX_STALENESS) {
+        None => DEFAULT_MAX_STALENESS,
+        Some(v) => {
+            v.to_str().ok().and_then(|v| v.parse().ok()).map(std::time::Duration::from_millis).ok_or_else(|| {
+                LedgerError::Rule(ebl_core::RuleError::invalid(MAX_STALENESS, "expected a number of milliseconds"))
+            })?
+        }
+    };
+    match c.staleness() {
+        Some(s) if s <= bound => Ok(()),
+        s => Err(LedgerError::Refusing {
+            reason: READ_TOO_STALE,
+            why: format!(
+                "this node may be {} behind the cluster, more than the {} ms accepted: ask without \
+                 {READ_CONSISTENCY}, or another node",
+                s.map_or("any time".to_string(), |s| format!("{} ms", s.as_millis())),
+                bound.as_millis()
+            ),
+        }),
+    }
 }
 
-/// A tower layer over the server that says in the answer to a stale read that it is one, and
-/// the Raft index this node had applied when the read arrived (the answer reflects at least
-/// that much).
+/// A tower layer over the server that says in the answer to a stale read that it is one, the
+/// Raft index this node had applied when the read arrived (the answer reflects at least that
+/// much) and how far behind the cluster it may be (`ebl-staleness-ms`).
 #[derive(Clone)]
 pub struct StaleLayer {
-    /// What this node applied (`None` outside a cluster: nothing is marked).
-    pub progress: Option<watch::Receiver<Progress>>,
+    /// This node of a cluster (`None` outside a cluster: nothing is marked).
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl<S> Layer<S> for StaleLayer {
     type Service = Stale<S>;
     fn layer(&self, inner: S) -> Stale<S> {
-        Stale { inner, progress: self.progress.clone() }
+        Stale { inner, cluster: self.cluster.clone() }
     }
 }
 
@@ -108,7 +134,7 @@ impl<S> Layer<S> for StaleLayer {
 #[derive(Clone)]
 pub struct Stale<S> {
     inner: S,
-    progress: Option<watch::Receiver<Progress>>,
+    cluster: Option<Arc<Cluster>>,
 }
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
@@ -129,14 +155,20 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let stale = req.headers().get(READ_CONSISTENCY).is_some_and(|v| v.as_bytes() == STALE.as_bytes());
-        let index = self.progress.as_ref().filter(|_| stale).map(|p| p.borrow().applied.map_or(0, |a| a.index));
+        let index = self.cluster.as_ref().filter(|_| stale).map(|c| {
+            let applied = c.progress().borrow().applied.map_or(0, |a| a.index);
+            (applied, c.staleness().map(|s| s.as_millis() as u64))
+        });
         let fut = self.inner.call(req);
         Box::pin(async move {
             let mut answer = fut.await?;
-            if let Some(index) = index {
+            if let Some((index, staleness)) = index {
                 let headers = answer.headers_mut();
                 headers.insert(READ_CONSISTENCY, http::HeaderValue::from_static(STALE));
                 headers.insert(APPLIED_INDEX, http::HeaderValue::from(index));
+                if let Some(ms) = staleness {
+                    headers.insert(STALENESS, http::HeaderValue::from(ms));
+                }
             }
             Ok(answer)
         })

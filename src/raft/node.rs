@@ -91,6 +91,8 @@ pub struct Cluster {
     admitted: std::sync::atomic::AtomicBool,
     operator: ebl_core::sig::PublicKey,
     leader_link: std::sync::Mutex<Option<LeaderLink>>,
+    /// When this node last took an AppendEntries (a heartbeat or entries) from a leader.
+    last_contact: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// The connection to the leader this node knows: its id and peer URL, and the client.
@@ -138,7 +140,7 @@ impl Cluster {
         let config = Arc::new(settings.config().map_err(|e| err(&e))?);
         let network = Network { connector: connector.clone() };
         let raft = Raft::new(id, config, network, log.clone(), machine).await.map_err(|e| err(&e))?;
-        let leader_link = std::sync::Mutex::new(None);
+        let (leader_link, last_contact) = (std::sync::Mutex::new(None), std::sync::Mutex::new(None));
         Ok(Arc::new(Cluster {
             id,
             me,
@@ -151,6 +153,7 @@ impl Cluster {
             admitted,
             operator,
             leader_link,
+            last_contact,
         }))
     }
 
@@ -194,6 +197,21 @@ impl Cluster {
             _ => "this node knows no leader of the cluster now (an election is under way): ask again shortly".into(),
         };
         LedgerError::Refusing { reason: NOT_LEADER, why }
+    }
+
+    /// Notes that a leader's AppendEntries was taken now.
+    pub fn heard_from_leader(&self) {
+        *self.last_contact.lock().expect("contact lock poisoned") = Some(std::time::Instant::now());
+    }
+
+    /// How far behind the cluster this node's state may be, at most: for the leader, the time
+    /// since a quorum last acknowledged it; for a follower, the time since its leader last
+    /// reached it. `None` if it has never been in touch.
+    pub fn staleness(&self) -> Option<Duration> {
+        if self.is_leader() {
+            return self.raft.metrics().borrow().millis_since_quorum_ack.map(Duration::from_millis);
+        }
+        self.last_contact.lock().expect("contact lock poisoned").map(|t| t.elapsed())
     }
 
     /// The operator key this node's ledger was created with (a joining node must have the same).

@@ -73,7 +73,11 @@ impl PeerService {
 impl Peer for PeerService {
     async fn append_entries(&self, req: Request<Json>) -> Result<Response<Json>, Status> {
         self.admitted()?;
-        json(&self.cluster.raft.append_entries(parse(req)?).await)
+        let answer = self.cluster.raft.append_entries(parse(req)?).await;
+        if answer.as_ref().is_ok_and(|a| a.is_success()) {
+            self.cluster.heard_from_leader();
+        }
+        json(&answer)
     }
 
     async fn vote(&self, req: Request<Json>) -> Result<Response<Json>, Status> {
