@@ -69,7 +69,7 @@ pub async fn forward_submit(
 ) -> Result<Response<pb::Receipt>, Status> {
     bound_all(&peer(&req), [req.get_ref()], &shared.origin)?;
     let mut leader = cluster.leader_client()?;
-    leader.submit(req.into_inner()).await
+    leader.submit(req.into_inner()).await.map_err(|s| unreached(cluster, s))
 }
 
 /// Sends a batch to the leader.
@@ -80,7 +80,18 @@ pub async fn forward_batch(
 ) -> Result<Response<pb::SubmitBatchResponse>, Status> {
     bound_all(&peer(&req), &req.get_ref().records, &shared.origin)?;
     let mut leader = cluster.leader_client()?;
-    leader.submit_batch(req.into_inner()).await
+    leader.submit_batch(req.into_inner()).await.map_err(|s| unreached(cluster, s))
+}
+
+/// A forwarded write whose leader could not be reached (the peer channel's own UNAVAILABLE, with
+/// no reason of the ledger's) is answered NOT_LEADER: the leader is gone or going, and sending
+/// the write again is safe (a record it did take comes back a duplicate).
+fn unreached(cluster: &Cluster, s: Status) -> Status {
+    use tonic_types::StatusExt;
+    if s.code() == tonic::Code::Unavailable && s.get_details_error_info().is_none() {
+        return cluster.not_leader().into();
+    }
+    s
 }
 
 /// Waits until a read of `req` may be answered here: at once outside a cluster; for a stale read

@@ -19,8 +19,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-/// The reason of every refusal a node gives because it is not the leader, or knows none.
-pub const NOT_LEADER: &str = "NOT_LEADER";
+/// The reason of every refusal a node gives because it is not the leader, or knows none:
+/// always before it did anything with the request, so that clients may send it again.
+pub use ebl_client::client::codes::NOT_LEADER;
 /// How long a follower waits to apply up to the leader's read index before it gives up.
 pub const READ_WAIT: Duration = Duration::from_secs(5);
 /// How long a proposal may wait to be committed and applied: a leader cut off from its

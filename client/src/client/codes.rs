@@ -43,6 +43,12 @@ pub fn code_name(code: Code) -> &'static str {
     }
 }
 
+/// The reason of an UNAVAILABLE answer from a node of a cluster that is not the leader, or knows
+/// none, given before it did anything with the request (it spent no read nonce and counted no
+/// write): the client may send the same request again, to it or another node
+/// (docs/replication.md).
+pub const NOT_LEADER: &str = "NOT_LEADER";
+
 #[cfg(test)]
 mod tests {
     use super::*;

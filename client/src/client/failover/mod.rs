@@ -3,10 +3,12 @@
 //! that answered last; if that server cannot be reached (a connection or transport error) or
 //! answers UNAVAILABLE before any message (gRPC's trailers-only answer, or HTTP 429, 502, 503 or
 //! 504 from a proxy, which a gRPC client reads as UNAVAILABLE), the same request goes to the
-//! next server. After a round of all of them, those that could not be connected to are tried
-//! again, as [`RetryPolicy`] bounds it; a server that may have seen the request (it answered
-//! UNAVAILABLE, or the connection failed after it was made) is not sent it again: it may have
-//! spent a signed read's nonce, or counted a refused write. Then the last failure is the call's
+//! next server. After a round of all of them, those that could not be connected to, and the
+//! nodes of a cluster that answered UNAVAILABLE `NOT_LEADER` (said before a request is looked
+//! at, during an election), are tried again, as [`RetryPolicy`] bounds it; a server that may have
+//! seen the request (it answered UNAVAILABLE otherwise, or the connection failed after it was
+//! made) is not sent it again: it may have spent a signed read's nonce, or counted a refused
+//! write. Then the last failure is the call's
 //! answer. Any other answer, an error included, is final and is never sent elsewhere.
 //!
 //! Sending a call again is safe for writes: the ledger answers a record it already holds with
@@ -50,9 +52,10 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// Two rounds, 100 ms apart, none started after 30 s.
+    /// Six rounds, the first pause 100 ms and doubling (3.1 s in all: a cluster's election, when
+    /// every node answers NOT_LEADER), none started after 30 s.
     fn default() -> Self {
-        RetryPolicy { rounds: 2, backoff: Duration::from_millis(100), deadline: Duration::from_secs(30) }
+        RetryPolicy { rounds: 6, backoff: Duration::from_millis(100), deadline: Duration::from_secs(30) }
     }
 }
 
@@ -174,7 +177,8 @@ impl Inner {
                     }
                     Ok(response) => {
                         tracing::debug!(server = %url, path = %parts.uri.path(), "unavailable; trying the next server");
-                        (seen[i], last) = (true, Ok(response));
+                        // NOT_LEADER is said before the request is looked at: it may be sent again.
+                        (seen[i], last) = (!not_leader(&response), Ok(response));
                     }
                     Err(e) => {
                         tracing::debug!(server = %url, path = %parts.uri.path(), error = %e, "failed; trying the next server");
@@ -199,6 +203,16 @@ pub(crate) fn never_sent(e: &(dyn std::error::Error + 'static)) -> bool {
         next = e.source();
     }
     false
+}
+
+/// Whether `response` is a cluster node's UNAVAILABLE `NOT_LEADER`, which it gives before it
+/// did anything with the request (during an election, every node gives it for a second or two).
+pub(crate) fn not_leader<B>(response: &http::Response<B>) -> bool {
+    use tonic_types::StatusExt;
+    tonic::Status::from_header_map(response.headers())
+        .filter(|s| s.code() == tonic::Code::Unavailable)
+        .and_then(|s| s.get_details_error_info())
+        .is_some_and(|info| info.reason == crate::client::codes::NOT_LEADER)
 }
 
 /// Whether `response` says UNAVAILABLE before any message: `grpc-status: 14` in its headers (a

@@ -21,6 +21,9 @@ enum Answer {
     Empty,
     /// HTTP 503 without a gRPC status, as a proxy in front of a stopped server says it.
     Proxy503,
+    /// UNAVAILABLE `NOT_LEADER` (a cluster's node during an election) for this many calls, then
+    /// as [`Answer::Empty`].
+    NotLeader(usize),
 }
 
 /// A fake server: its answer, and the bodies of the requests it got.
@@ -48,8 +51,23 @@ impl Service<http::Request<Body>> for Fake {
         let (answer, got) = (self.answer, self.got.clone());
         Box::pin(async move {
             let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-            got.lock().expect("not poisoned").push(body);
+            let hits = {
+                let mut got = got.lock().expect("not poisoned");
+                got.push(body);
+                got.len()
+            };
             Ok(match answer {
+                Answer::NotLeader(n) if hits <= n => {
+                    use tonic_types::{ErrorDetails, StatusExt};
+                    let mut details = ErrorDetails::new();
+                    details.set_error_info(
+                        crate::client::codes::NOT_LEADER,
+                        "ebl.v1",
+                        std::collections::HashMap::new(),
+                    );
+                    Status::with_error_details(Code::Unavailable, "fake: no leader yet", details).into_http()
+                }
+                Answer::NotLeader(_) => empty_message(),
                 Answer::Unavailable => Status::unavailable("fake: unavailable").into_http(),
                 Answer::Refused => Status::failed_precondition("fake: refused").into_http(),
                 Answer::Empty => empty_message(),
@@ -249,4 +267,20 @@ fn unavailable_is_grpc_status_14_in_the_headers_or_an_http_status_read_as_unavai
     assert!(!with(200, Some("9")) && !with(200, Some("0")) && !with(200, None));
     assert!(with(503, None) && with(502, None) && with(504, None) && with(429, None));
     assert!(!with(404, None) && !with(503, Some("13")));
+}
+
+#[tokio::test]
+async fn nodes_that_answer_not_leader_are_asked_again_until_one_leads() {
+    // An election: both nodes say NOT_LEADER twice, then the second one leads.
+    let (a_node, a) = Fake::start(Answer::NotLeader(usize::MAX)).await;
+    let (b_node, b) = Fake::start(Answer::NotLeader(2)).await;
+    let f = failover(&[&a, &b], RetryPolicy::default());
+    get_info(&f).await.expect("answered once a node leads");
+    assert_eq!((a_node.hits(), b_node.hits()), (3, 3), "each asked again in the later rounds");
+    assert_eq!(f.current(), Some(b.as_str()));
+    // Plain UNAVAILABLE (another reason) is still asked once only.
+    let (down, d) = Fake::start(Answer::Unavailable).await;
+    let g = failover(&[&d], RetryPolicy::default());
+    assert_eq!(get_info(&g).await.expect_err("unavailable").code(), Code::Unavailable);
+    assert_eq!(down.hits(), 1);
 }
