@@ -34,3 +34,31 @@ impl WriteHold {
         self.reserve.check()
     }
 }
+
+/// The health service that says whether the ledger can write now.
+pub const WRITE_HEALTH: &str = "ebl.v1.Ledger.Write";
+
+/// Keeps [`WRITE_HEALTH`] NOT_SERVING while writes are refused (the disk under its reserve, or
+/// the log halted), looking every second; the overall health stays SERVING while reads work.
+pub async fn write_health(reporter: tonic_health::server::HealthReporter, hold: WriteHold) {
+    let mut last = None;
+    loop {
+        let refused = tokio::task::spawn_blocking({
+            let hold = hold.clone();
+            move || hold.check().err()
+        })
+        .await
+        .unwrap_or_else(|e| Some(crate::error::LedgerError::Internal(e.to_string())));
+        let ok = refused.is_none();
+        if last != Some(ok) {
+            let status =
+                if ok { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
+            reporter.set_service_status(WRITE_HEALTH, status).await;
+            if let Some(e) = refused {
+                tracing::warn!(error = %e, "writes refused");
+            }
+            last = Some(ok);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}

@@ -159,28 +159,7 @@ pub struct Ledger {
     cluster: Option<ClusterSpec>,
 }
 
-/// How this node takes part in a cluster (docs/replication.md).
-pub struct ClusterSpec {
-    /// Its node id, for life.
-    pub node_id: crate::raft::NodeId,
-    /// Its addresses as the other nodes and clients reach them.
-    pub me: crate::raft::Member,
-    /// Its peer listener (Raft traffic, forwarded writes, administration; never clients).
-    pub peer_listener: TcpListener,
-    /// Mutual TLS on the peer channel, under the cluster CA (`None`: plaintext, loopback only).
-    pub tls: Option<crate::raft::network::PeerTls>,
-    /// Raft's timings and snapshot policy.
-    pub settings: crate::raft::node::Settings,
-    /// The local address peer connections leave from (`None`: the system's choice).
-    pub source: Option<std::net::IpAddr>,
-}
-
-/// File (in the data folder) where a cluster node appends every checkpoint it signs.
-pub const SIGNED_CHECKPOINTS_FILE: &str = "signed-checkpoints.jsonl";
-/// Folder (in the data folder) of a cluster node's Raft log and vote.
-pub const RAFT_DIR: &str = "raft";
-/// Folder (in the data folder) of a cluster node's snapshots.
-pub const SNAPSHOT_DIR: &str = "raft-snapshots";
+pub use crate::raft::start::{ClusterSpec, RAFT_DIR, SIGNED_CHECKPOINTS_FILE, SNAPSHOT_DIR};
 
 impl Ledger {
     /// Opens the ledger in `data_dir`. If `operator` is given it must be the key recorded at init.
@@ -415,7 +394,15 @@ impl Ledger {
         // that cosigned more than it serves means the cluster's log was restored.
         let spec = self.cluster.take();
         let cluster = match &spec {
-            Some(spec) => Some(self.start_cluster(spec).await?),
+            Some(spec) => {
+                let ledger = crate::raft::machine::Ledger {
+                    store: self.store.clone(),
+                    operator: self.operator,
+                    origin: self.origin.clone(),
+                    verifier: self.verifier.clone(),
+                };
+                Some(crate::raft::start::start(spec, ledger, &self.data_dir).await?)
+            }
             None => None,
         };
         let (stop_pushers, pushers_stop) = tokio::sync::watch::channel(false);
@@ -473,17 +460,7 @@ impl Ledger {
         // A node signs over the tree it applied: in a cluster every node applies, and only the
         // leader signs; every node publishes what it applied.
         let (committed, publisher) = match &cluster {
-            Some(c) => {
-                let (tx, rx) = tokio::sync::watch::channel(self.store.next_seq()?);
-                let mut progress = c.progress();
-                tokio::spawn(async move {
-                    while progress.changed().await.is_ok() {
-                        let size = progress.borrow_and_update().size;
-                        tx.send_if_modified(|s| std::mem::replace(s, size) != size);
-                    }
-                });
-                (rx, Some(c.progress()))
-            }
+            Some(c) => (c.applied_size(), Some(c.progress())),
             None => (writer.committed(), None),
         };
         let signer = Arc::new(signer);
@@ -508,7 +485,9 @@ impl Ledger {
             cluster: cluster.clone(),
         });
         let peer_task = match (&cluster, spec) {
-            (Some(c), Some(spec)) => Some(self.serve_peers(c.clone(), spec, LedgerService::new(shared.clone()))?),
+            (Some(c), Some(spec)) => {
+                Some(crate::raft::start::serve_peers(c.clone(), spec, LedgerService::new(shared.clone()))?)
+            }
             _ => None,
         };
         let ledger = pb::ledger_server::LedgerServer::new(LedgerService::new(shared.clone()))
@@ -516,7 +495,7 @@ impl Ledger {
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<pb::ledger_server::LedgerServer<LedgerService>>().await;
-        let health_task = tokio::spawn(write_health(health_reporter.clone(), hold));
+        let health_task = tokio::spawn(crate::hold::write_health(health_reporter.clone(), hold));
         // Reflection as v1 and as v1alpha, which many tools still ask for.
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -634,88 +613,4 @@ impl Ledger {
     }
 }
 
-impl Ledger {
-    /// Starts this node's Raft over the ledger's database.
-    async fn start_cluster(&self, spec: &ClusterSpec) -> Result<Arc<crate::raft::node::Cluster>, StartError> {
-        let ledger = crate::raft::machine::Ledger {
-            store: self.store.clone(),
-            operator: self.operator,
-            origin: self.origin.clone(),
-            verifier: self.verifier.clone(),
-        };
-        let connector = crate::raft::network::Connector::new(spec.tls.as_ref())
-            .map_err(|e| StartError::Config(e.to_string()))?
-            .from_source(spec.source);
-        let cluster = crate::raft::node::Cluster::start(
-            spec.node_id,
-            spec.me.clone(),
-            &self.data_dir.join(RAFT_DIR),
-            &self.data_dir.join(SNAPSHOT_DIR),
-            ledger,
-            spec.settings,
-            connector,
-        )
-        .await
-        .map_err(|e| StartError::Config(e.to_string()))?;
-        tracing::info!(node = spec.node_id, peer = %spec.me.peer, "cluster node started");
-        Ok(cluster)
-    }
-
-    /// Serves the peer protocol on the spec's listener (mutual TLS under the cluster CA if set).
-    fn serve_peers(
-        &self,
-        cluster: Arc<crate::raft::node::Cluster>,
-        spec: ClusterSpec,
-        ledger: LedgerService,
-    ) -> Result<tokio::task::JoinHandle<()>, StartError> {
-        let tls = match &spec.tls {
-            Some(t) => {
-                let certs = crate::net::tls::Reloading::new(crate::net::tls::TlsFiles {
-                    cert: t.cert.clone(),
-                    key: t.key.clone(),
-                })?;
-                certs.watch();
-                Some(certs.server_config(Some(crate::net::tls::client_verifier(&t.ca)?), &[b"h2"])?)
-            }
-            None => None,
-        };
-        let peers = crate::raft::pb::peer_server::PeerServer::new(crate::raft::peer::PeerService { cluster, ledger })
-            .max_decoding_message_size(crate::raft::network::MAX_PEER_MESSAGE_BYTES)
-            .max_encoding_message_size(crate::raft::network::MAX_PEER_MESSAGE_BYTES);
-        let incoming = crate::net::incoming(spec.peer_listener, NetLimits::default(), tls);
-        let serve = tonic::transport::Server::builder().add_service(peers).serve_with_incoming(incoming);
-        Ok(tokio::spawn(async move {
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "the peer listener stopped");
-            }
-        }))
-    }
-}
-
-/// The health service that says whether the ledger can write now.
-pub const WRITE_HEALTH: &str = "ebl.v1.Ledger.Write";
-
-/// Keeps [`WRITE_HEALTH`] NOT_SERVING while writes are refused (the disk under its reserve, or
-/// the log halted), looking every second; the overall health stays SERVING while reads work.
-async fn write_health(reporter: tonic_health::server::HealthReporter, hold: WriteHold) {
-    let mut last = None;
-    loop {
-        let refused = tokio::task::spawn_blocking({
-            let hold = hold.clone();
-            move || hold.check().err()
-        })
-        .await
-        .unwrap_or_else(|e| Some(crate::error::LedgerError::Internal(e.to_string())));
-        let ok = refused.is_none();
-        if last != Some(ok) {
-            let status =
-                if ok { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
-            reporter.set_service_status(WRITE_HEALTH, status).await;
-            if let Some(e) = refused {
-                tracing::warn!(error = %e, "writes refused");
-            }
-            last = Some(ok);
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-}
+pub use crate::hold::WRITE_HEALTH;

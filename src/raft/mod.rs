@@ -20,6 +20,7 @@ pub mod network;
 pub mod node;
 pub mod peer;
 pub mod snapshot;
+pub mod start;
 
 /// The peer protocol's messages and service (`proto/ebl/cluster/v1/peer.proto`).
 #[allow(missing_docs, clippy::all)]

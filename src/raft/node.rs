@@ -175,6 +175,22 @@ impl Cluster {
         self.progress.clone()
     }
 
+    /// Follows the tree's size as this node applies (what its checkpoint signer signs over).
+    pub fn applied_size(&self) -> watch::Receiver<u64> {
+        let mut progress = self.progress.clone();
+        let (tx, rx) = watch::channel(progress.borrow().size);
+        tokio::spawn(async move {
+            while progress.changed().await.is_ok() {
+                let size = progress.borrow_and_update().size;
+                tx.send_if_modified(|s| std::mem::replace(s, size) != size);
+                if tx.is_closed() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
     /// The leader this node knows of, and its addresses.
     pub fn leader(&self) -> Option<(NodeId, Member)> {
         let m = self.raft.metrics().borrow().clone();
