@@ -193,7 +193,9 @@ impl Cluster {
 
     /// The leader this node knows of, and its addresses.
     pub fn leader(&self) -> Option<(NodeId, Member)> {
-        let m = self.raft.metrics().borrow().clone();
+        // Read in place: every write and read asks, and the metrics hold the whole membership.
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow();
         let id = m.current_leader?;
         let member = m.membership_config.membership().get_node(&id)?.clone();
         Some((id, member))
@@ -201,7 +203,8 @@ impl Cluster {
 
     /// Whether this node leads now (as far as it knows).
     pub fn is_leader(&self) -> bool {
-        let m = self.raft.metrics().borrow().clone();
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow();
         m.state == ServerState::Leader && m.current_leader == Some(self.id)
     }
 
