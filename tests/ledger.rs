@@ -13,6 +13,8 @@ mod access_log;
 mod agents;
 #[path = "audit.rs"]
 mod audit;
+#[path = "bench.rs"]
+mod bench;
 #[path = "bundle.rs"]
 mod bundle;
 #[path = "checkpoints.rs"]

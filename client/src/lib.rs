@@ -7,6 +7,7 @@
 //! - [`pb`]: the protobuf messages and the generated gRPC client (`proto/ebl/v1`).
 //! - [`client`]: building and signing records and reads; the gRPC client (CLI, tests, demo).
 //! - [`cli`]: the `ebl` command line.
+//! - [`bench`]: `ebl bench`, the load generator (it starts `ebld` and measures it from outside).
 //! - [`witness`]: the C2SP witness (`ebl witness`): add-checkpoint over HTTP, durable state,
 //!   and the log's HTTP client for it.
 //! - [`serve`]: a small HTTP/1.1 server (the witness, the ledger's metrics).
@@ -15,6 +16,7 @@
 //! - [`file`]: small text files replaced atomically (checkpoint, witness and monitor state).
 //! - [`wire`], [`bundle`]: re-exported from ebl-verify.
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -125,6 +125,17 @@ pub enum Command {
     },
     /// Serve gRPC (the default).
     Serve,
+    /// Measure this machine's synced RocksDB write batches a second, in a scratch database made
+    /// in FOLDER (which must not exist; it is removed afterwards), and print them as JSON: the
+    /// disk limit `ebl bench` reports beside the ledger's figures. Touches no ledger.
+    ProbeDisk {
+        /// The scratch folder, on the disk to measure.
+        #[arg(long)]
+        folder: PathBuf,
+        /// How long to measure, in seconds.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
     /// Back up a stopped ledger into a new folder (database, key, latest checkpoint). While the
     /// ledger serves, use `ebl backup` (an online backup signed by the operator) instead.
     Backup {
@@ -192,6 +203,14 @@ pub async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             };
             println!("initialised ledger '{origin}' in {}", args.data_dir.display());
             println!("ledger public key: {}", key.to_hex());
+            Ok(())
+        }
+        Command::ProbeDisk { folder, seconds } => {
+            if folder.exists() {
+                return Err(format!("{}: exists; probe-disk makes a new scratch folder", folder.display()).into());
+            }
+            let probe = crate::store::probe::probe(&folder, seconds)?;
+            println!("{}", serde_json::to_string(&probe)?);
             Ok(())
         }
         Command::Backup { to } => {

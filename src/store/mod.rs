@@ -12,6 +12,7 @@ pub mod entry;
 pub mod image;
 pub mod keys;
 pub mod overlay;
+pub mod probe;
 pub mod space;
 pub mod tree;
 

@@ -276,6 +276,12 @@ pub enum Command {
     /// The configuration file: the profile in use, or make another the default.
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// Measure a ledger under load, from this separate process: starts `ebld` on a new data
+    /// folder, drives signed records into it through SubmitBatch and Submit, and reports durable
+    /// records a second, latency, the server's CPU time per record, disk, memory and restart
+    /// time, beside this machine's own limits measured in the same run (docs/performance.md).
+    #[command(after_help = "Example:\n  ebl bench --records 20000 --runs 3 --json-out bench.json")]
+    Bench(crate::bench::BenchArgs),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  ebl completion bash > ~/.local/share/bash-completion/completions/ebl")]
     Completion {
@@ -442,6 +448,7 @@ async fn dispatch(cli: Cli, out: &output::Out) -> CliResult {
             Ok(())
         }
         Command::Config(cmd) => config::run(cmd, &server, out),
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Completion { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "ebl", &mut script);

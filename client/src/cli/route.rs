@@ -43,14 +43,17 @@ struct ConveyanceFile {
 /// Reads a route file into wire legs (the ledger validates them).
 pub fn read_legs(path: &Path) -> Result<Vec<pb::Leg>, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let legs: Vec<LegFile> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_legs(&text, &path.display().to_string())
+}
+
+/// Parses a route file's text into wire legs; `what` names it in errors.
+pub fn parse_legs(text: &str, what: &str) -> Result<Vec<pb::Leg>, Box<dyn std::error::Error>> {
+    let legs: Vec<LegFile> = serde_json::from_str(text).map_err(|e| format!("{what}: {e}"))?;
     legs.into_iter()
         .map(|l| {
             let mode = pb::Mode::from_str_name(&format!("MODE_{}", l.mode))
                 .filter(|m| *m != pb::Mode::Unspecified)
-                .ok_or_else(|| {
-                    format!("{}: mode {}: expected RAIL, SEA, INLAND_WATERWAY, ROAD or AIR", path.display(), l.mode)
-                })?;
+                .ok_or_else(|| format!("{what}: mode {}: expected RAIL, SEA, INLAND_WATERWAY, ROAD or AIR", l.mode))?;
             let place = |p: PlaceFile| pb::Place { locode: p.locode, facility: p.facility };
             let c = l.conveyance;
             Ok(pb::Leg {
