@@ -97,6 +97,11 @@ pub fn verify_signatures(rec: &Checked) -> Result<()> {
     rec.signatures.iter().try_for_each(|s| s.verify(&rec.bytes))
 }
 
+/// [`verify_signatures`], each key's own checks answered by `keys` once it has checked the key.
+pub fn verify_signatures_with(rec: &Checked, keys: &crate::sig::StrongKeys) -> Result<()> {
+    rec.signatures.iter().try_for_each(|s| s.verify_with(keys, &rec.bytes))
+}
+
 /// Order-free checks without signature cryptography: origin, shape, signer set, the document of
 /// an ISSUE, and the record hash. Replaying a stored chain uses this alone: a stored record's
 /// signatures were checked on arrival, and later checks rehash.

@@ -5,7 +5,9 @@
 use crate::error::{AuthFailure, RuleError};
 use crate::ids::PartyId;
 use ed25519_dalek::{Signature as DalekSignature, Signer, SigningKey, VerifyingKey};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::RwLock;
 
 /// An Ed25519 public key (32 bytes), not yet known to be valid.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -64,7 +66,16 @@ impl Signature {
     /// Strictly verifies this signature over `message`. Cryptography only: whether the key
     /// belongs to the party and is valid at this point of the log is the writer's check.
     pub fn verify(&self, message: &[u8]) -> Result<(), RuleError> {
-        let vk = self.key.check_strong(self.party.as_str())?;
+        self.verify_key(&self.key.check_strong(self.party.as_str())?, message)
+    }
+
+    /// [`Signature::verify`], with the key's own checks answered by `keys` when it has checked
+    /// this key before: the same verdict, for a quarter of the work on a known key.
+    pub fn verify_with(&self, keys: &StrongKeys, message: &[u8]) -> Result<(), RuleError> {
+        self.verify_key(&keys.check(&self.key, self.party.as_str())?, message)
+    }
+
+    fn verify_key(&self, vk: &VerifyingKey, message: &[u8]) -> Result<(), RuleError> {
         vk.verify_strict(message, &DalekSignature::from_bytes(&self.sig)).map_err(|_| {
             RuleError::auth(
                 AuthFailure::BadSignature,
@@ -81,6 +92,56 @@ impl Signature {
             key: PublicKey(key.verifying_key().to_bytes()),
             sig: key.sign(message).to_bytes(),
         }
+    }
+}
+
+/// Keys that passed [`PublicKey::check_strong`], decoded: the check is a function of the key's
+/// 32 bytes alone and costs as much as a signature check, so a key is checked once and its
+/// decoded point kept. Nothing here can go stale (whether a key is registered, and when, is
+/// judged elsewhere); a key that fails is never kept. Bounded: when full it is emptied, so that
+/// a stream of new keys costs at worst what checking every time costs.
+pub struct StrongKeys {
+    // Read on every signature by every checking thread, written once per new key: a read-write
+    // lock, so that readers never wait for each other.
+    keys: RwLock<HashMap<PublicKey, VerifyingKey>>,
+    capacity: usize,
+}
+
+impl StrongKeys {
+    /// A cache of at most `capacity` keys.
+    pub fn new(capacity: usize) -> Self {
+        StrongKeys { keys: RwLock::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
+    /// The decoded key, checked as [`PublicKey::check_strong`] checks it (once per key).
+    pub fn check(&self, key: &PublicKey, party: &str) -> Result<VerifyingKey, RuleError> {
+        if let Some(vk) = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+            return Ok(*vk);
+        }
+        let vk = key.check_strong(party)?;
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.len() >= self.capacity {
+            keys.clear();
+        }
+        keys.insert(*key, vk);
+        Ok(vk)
+    }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for StrongKeys {
+    /// Room for 65,536 keys (about 15 MB): more than a registry holds.
+    fn default() -> Self {
+        StrongKeys::new(65_536)
     }
 }
 
@@ -134,6 +195,36 @@ mod tests {
             }
         }
         assert!(found > 0, "no non-canonical test key decompressed");
+    }
+
+    #[test]
+    fn a_known_key_gets_the_same_verdicts_and_bad_keys_are_never_kept() {
+        let keys = StrongKeys::new(2);
+        let sk = SigningKey::from_bytes(&[7u8; 32]);
+        let p = PartyId::parse("p", "bank").unwrap();
+        let s = Signature::sign(&p, &sk, b"msg");
+        for _ in 0..2 {
+            assert!(s.verify_with(&keys, b"msg").is_ok());
+            assert_eq!(s.verify_with(&keys, b"msh").unwrap_err().reason(), "BAD_SIGNATURE");
+            let mut malleable = s.clone();
+            add_group_order(&mut malleable.sig[32..]);
+            assert!(malleable.verify_with(&keys, b"msg").is_err());
+        }
+        assert_eq!(keys.len(), 1);
+        let mut weak = s.clone();
+        weak.key = PublicKey({
+            let mut k = [0u8; 32];
+            k[0] = 1;
+            k
+        });
+        assert_eq!(weak.verify_with(&keys, b"msg").unwrap_err().reason(), "WEAK_KEY");
+        assert_eq!(keys.len(), 1, "a weak key is not kept");
+        // Full: emptied before the next key goes in.
+        for seed in [8u8, 9] {
+            let other = Signature::sign(&p, &SigningKey::from_bytes(&[seed; 32]), b"msg");
+            assert!(other.verify_with(&keys, b"msg").is_ok());
+        }
+        assert_eq!(keys.len(), 1);
     }
 
     /// Adds the group order L to a little-endian scalar (test helper for malleability).

@@ -402,7 +402,8 @@ fn apply_file(
 ) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
     let mut lines = Vec::new();
     for (index, bytes) in command::frames(file)? {
-        let cmd = WriterCommand::decode(bytes, origin).map_err(|e| format!("command {index}: {e}"))?;
+        let cmd = WriterCommand::decode_with(bytes, origin, store.strong_keys())
+            .map_err(|e| format!("command {index}: {e}"))?;
         let done = commit_command(store, operator, index, &cmd);
         if !done.committed {
             let why = done.answers.iter().find_map(|a| a.as_ref().err()).map(ToString::to_string);

@@ -179,7 +179,7 @@ fn apply_entry(ledger: &Ledger, pending: &Pending, entry: &Entry<TypeConfig>) ->
         EntryPayload::Normal(Proposal::Command(bytes)) => {
             let cmd = match pending.take(&Pending::key(bytes)) {
                 Some(cmd) => Ok(cmd),
-                None => Command::decode(bytes, &ledger.origin),
+                None => Command::decode_with(bytes, &ledger.origin, store.strong_keys()),
             };
             match cmd {
                 Ok(cmd) => {

@@ -9,10 +9,10 @@ use crate::pb;
 use crate::store::overlay::Overlay;
 use crate::store::Store;
 use crate::wire::payload::decode_record;
-use ebl_core::apply::{check_content, check_signers, verify_signatures, Checked};
+use ebl_core::apply::{check_content, check_signers, verify_signatures_with, Checked};
 use ebl_core::ids::ChainId;
 use ebl_core::record::Action;
-use ebl_core::sig::PublicKey;
+use ebl_core::sig::{PublicKey, StrongKeys};
 use ebl_core::RuleError;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub fn admit(
     if known.is_err() && store.seq_of(&rec.hash)?.is_none() {
         known?;
     }
-    verify_signatures(&rec)?;
+    verify_signatures_with(&rec, store.strong_keys())?;
     Ok(rec)
 }
 
@@ -108,7 +108,12 @@ pub fn keys_added(rec: &Checked) -> Option<PublicKey> {
 /// Every order-free check of one record, with no registry: what any verifier can check of the
 /// bytes alone (the wire-format vectors are held to this).
 pub fn check_record(rec: pb::SignedRecord, origin: &str) -> Result<Checked, LedgerError> {
+    check_record_with(rec, origin, &StrongKeys::new(16))
+}
+
+/// [`check_record`], with the keys already checked in `keys`.
+pub fn check_record_with(rec: pb::SignedRecord, origin: &str, keys: &StrongKeys) -> Result<Checked, LedgerError> {
     let rec = arrive(rec, origin)?;
-    verify_signatures(&rec)?;
+    verify_signatures_with(&rec, keys)?;
     Ok(rec)
 }

@@ -21,7 +21,7 @@ use crate::store::entry::StoredEntry;
 use crate::store::Store;
 use crate::writer::WriterHandle;
 use auth::Reader;
-pub use check::check_record;
+pub use check::{check_record, check_record_with};
 use ebl_core::bill::BillState;
 use ebl_core::custody::CustodyState;
 use ebl_core::custody_check::{Asked, GoodsCheck};

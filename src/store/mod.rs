@@ -114,6 +114,9 @@ pub struct Store {
     engine: Box<dyn Engine>,
     reads: AtomicU64,
     decodes: AtomicU64,
+    /// Keys whose own checks passed, decoded: every signature check of this ledger's records
+    /// goes through it, so that a registered key is checked once, not per signature.
+    strong_keys: ebl_core::sig::StrongKeys,
 }
 
 /// How much reading a store has done: values and index entries read, and values decoded. The
@@ -185,7 +188,12 @@ impl Store {
     /// The store over `engine`, which must have every column family of [`ALL_CFS`] (and of
     /// [`SERVED_CFS`] to keep an access log).
     pub fn on(engine: Box<dyn Engine>) -> Self {
-        Store { engine, reads: AtomicU64::new(0), decodes: AtomicU64::new(0) }
+        Store { engine, reads: AtomicU64::new(0), decodes: AtomicU64::new(0), strong_keys: Default::default() }
+    }
+
+    /// The keys already checked (see [`ebl_core::sig::StrongKeys`]).
+    pub fn strong_keys(&self) -> &ebl_core::sig::StrongKeys {
+        &self.strong_keys
     }
 
     /// A copy of the whole database in memory, as of now.

@@ -20,6 +20,7 @@ use crate::error::LedgerError;
 use crate::pb;
 use crate::wire::entry::{checked_signatures, encoded_signatures};
 use ebl_core::apply::Checked;
+use ebl_core::sig::StrongKeys;
 use ebl_core::time::Timestamp;
 use prost::Message;
 
@@ -94,6 +95,11 @@ impl Command {
     /// Decodes a command and checks each of its records again for ledger `origin` (every
     /// order-free check, signatures included: a command from elsewhere is not trusted).
     pub fn decode(bytes: &[u8], origin: &str) -> Result<Command, CommandError> {
+        Command::decode_with(bytes, origin, &StrongKeys::default())
+    }
+
+    /// [`Command::decode`], with the keys already checked in `keys` (the store's).
+    pub fn decode_with(bytes: &[u8], origin: &str, keys: &StrongKeys) -> Result<Command, CommandError> {
         let format = |why: &str| CommandError::Format(why.into());
         if bytes.len() > MAX_COMMAND_BYTES {
             return Err(format("longer than the largest command"));
@@ -121,8 +127,8 @@ impl Command {
                 )));
             }
             let rec = pb::SignedRecord { payload, signatures: signed.signatures };
-            let checked =
-                crate::service::check_record(rec, origin).map_err(|err| CommandError::Record { index, err })?;
+            let checked = crate::service::check_record_with(rec, origin, keys)
+                .map_err(|err| CommandError::Record { index, err })?;
             records.push(checked);
         }
         if !r.0.is_empty() {
