@@ -55,13 +55,13 @@ pub fn admit(
 
 /// Every check before the writer for a batch, each record's answer in its place. Every record is
 /// decoded first; the batch's registry records are admitted next, since the keys that those
-/// which verify add may sign later records of the batch; then the rest, in parallel.
+/// which verify add may sign later records of the batch; then the rest. Each step runs on the
+/// blocking pool as one task per core, each taking its share of the records in turn (one task
+/// per record costs more in wake-ups and context switches than a check of its own). Every
+/// signature is still checked, one by one.
 pub async fn check_batch(shared: &Arc<Shared>, records: Vec<pb::SignedRecord>) -> Vec<Result<Checked, LedgerError>> {
-    let arrived = futures::future::join_all(records.into_iter().map(|r| {
-        let shared = shared.clone();
-        blocking(move || arrive(r, &shared.origin))
-    }))
-    .await;
+    let origin = shared.origin.clone();
+    let arrived = on_cores(records, move |r| arrive(r, &origin)).await;
     let mut checked: Vec<Option<Result<Checked, LedgerError>>> = arrived.iter().map(|_| None).collect();
     let mut added = HashSet::new();
     let mut rest = Vec::new();
@@ -78,22 +78,46 @@ pub async fn check_batch(shared: &Arc<Shared>, records: Vec<pb::SignedRecord>) -
             other => rest.push((i, other)),
         }
     }
-    let added = Arc::new(added);
-    let rest = futures::future::join_all(rest.into_iter().map(|(i, a)| {
-        let (shared, added) = (shared.clone(), added.clone());
-        async move {
-            let admitted = match a {
-                Ok(rec) => blocking(move || admit(&shared.store, &shared.operator, rec, &added)).await,
-                Err(e) => Err(e),
-            };
-            (i, admitted)
-        }
-    }))
-    .await;
-    for (i, r) in rest {
+    let (places, rest): (Vec<usize>, Vec<_>) = rest.into_iter().unzip();
+    let (shared, added) = (shared.clone(), Arc::new(added));
+    let admitted = on_cores(rest, move |a| a.and_then(|rec| admit(&shared.store, &shared.operator, rec, &added))).await;
+    for (i, r) in places.into_iter().zip(admitted) {
         checked[i] = Some(r);
     }
     checked.into_iter().map(|c| c.expect("every record is checked once")).collect()
+}
+
+/// `check` applied to every item, in order, on the blocking pool: one task per core, each taking
+/// a contiguous share.
+async fn on_cores<I, F>(items: Vec<I>, check: F) -> Vec<Result<Checked, LedgerError>>
+where
+    I: Send + 'static,
+    F: Fn(I) -> Result<Checked, LedgerError> + Send + Sync + 'static,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_task = items.len().div_ceil(cores).max(1);
+    let check = Arc::new(check);
+    let mut items = items.into_iter();
+    let mut tasks = Vec::new();
+    loop {
+        let share: Vec<I> = items.by_ref().take(per_task).collect();
+        if share.is_empty() {
+            break;
+        }
+        let (check, n) = (check.clone(), share.len());
+        tasks.push((n, tokio::task::spawn_blocking(move || share.into_iter().map(|i| check(i)).collect::<Vec<_>>())));
+    }
+    let mut out = Vec::new();
+    for (n, task) in tasks {
+        match task.await {
+            Ok(answers) => out.extend(answers),
+            Err(e) => {
+                let e = LedgerError::Internal(format!("blocking task failed: {e}"));
+                out.extend((0..n).map(|_| Err(e.clone())));
+            }
+        }
+    }
+    out
 }
 
 /// The keys a registry record registers.
