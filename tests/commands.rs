@@ -336,3 +336,37 @@ async fn a_journeys_commands_replayed_by_another_process_on_either_engine_give_t
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not after the last command applied"));
 }
+
+/// A record writes the index entries it adds to its bill (a party, a place, a container) and
+/// none of those the bill has already: they are never removed, so they are stored already.
+#[tokio::test]
+async fn a_record_writes_only_the_index_entries_it_adds() {
+    let scratch = tempfile::tempdir().unwrap();
+    let journal = scratch.path().join("commands");
+    let (mut l, fresh) = TestLedger::start_journaled(journal.clone()).await;
+    journey_cast(&mut l).await;
+    let bill = issue_ilstc(&mut l, "CQQZ2026000043").await;
+    let exporter = l.party("cq-machinery");
+    l.client.act(&exporter, bill, Some("cq-bank"), Action::EndorseToOrder(pb::EndorseToOrder {})).await.unwrap();
+    l.client.act(&exporter, bill, Some("cq-bank"), Action::Transfer(pb::Transfer {})).await.unwrap();
+    let op = PublicKey(l.operator.key.verifying_key().to_bytes());
+    let _dir = l.stop().await;
+
+    // The same commands again, into the fresh database, looking at each batch before it is
+    // committed.
+    let store = Store::open(&fresh.path().join(ebl_ledger::server::DB_DIR)).unwrap();
+    let mut index_puts = std::collections::HashMap::new();
+    for (index, bytes) in frames(&std::fs::read(&journal).unwrap()).unwrap() {
+        let cmd = Command::decode(bytes, ORIGIN).unwrap();
+        let applied = apply_command(&store, &op, index, &cmd).unwrap();
+        if let [rec] = &cmd.records[..] {
+            index_puts.insert(rec.payload.action.name(), applied.batch.puts(ebl_ledger::store::keys::CF_INDEX));
+        }
+        store.commit_with(applied.batch, applied.grew).unwrap();
+    }
+    // The ISSUE: its parties, places and containers; the endorsement adds the bank as a party;
+    // the transfer to the bank adds nothing.
+    assert!(index_puts["ISSUE"] >= 6, "{index_puts:?}");
+    assert_eq!(index_puts["ENDORSE_TO_ORDER"], 1, "{index_puts:?}");
+    assert_eq!(index_puts["TRANSFER"], 0, "{index_puts:?}");
+}

@@ -6,7 +6,9 @@ use super::entry::{encode_chain, encode_record_parts};
 use super::keys::*;
 use crate::wire::views::ReceiptInfo;
 use ebl_core::apply::{Checked, Effect};
-use ebl_core::ids::ChainId;
+use ebl_core::bill::BillState;
+use ebl_core::custody::CustodyState;
+use ebl_core::ids::{BillId, ChainId};
 use ebl_core::log::Node;
 use ebl_core::record::Action;
 
@@ -51,20 +53,20 @@ impl Batch {
         }
     }
 
-    /// A state change from apply, with the indexes it implies.
-    pub fn effect(&mut self, e: &Effect) {
+    /// A state change from apply, with the index entries it implies that the state `before` it
+    /// did not already imply (index entries are never removed, so those are stored already).
+    pub fn effect(&mut self, e: &Effect, before: &Before) {
+        let new_entries = |now: Vec<Vec<u8>>, then: Option<Vec<Vec<u8>>>| {
+            let then: std::collections::HashSet<Vec<u8>> = then.into_iter().flatten().collect();
+            now.into_iter().filter(move |k| !then.contains(k))
+        };
         match e {
             Effect::Party(p) => self.put_json(CF_PARTIES, p.registration.party.as_str().as_bytes(), p),
             Effect::Key(k, rec) => self.put_json(CF_KEYS, &k.0, rec),
             Effect::Custody(c) => {
                 self.put_json(CF_CUSTODY, &c.bill.0 .0, c);
-                // The route in force may name carriers and places the bill's state does not (a
-                // re-routing): they see the bill, so FindBills must find it through them too.
-                for carrier in c.carriers() {
-                    self.put(CF_INDEX, &party_bill_key(carrier.as_str(), &c.bill), &[]);
-                }
-                for l in c.route.iter().flat_map(|l| [&l.from.locode, &l.to.locode]) {
-                    self.place(l, &c.bill);
+                for k in new_entries(custody_index(c), before.custody.map(custody_index)) {
+                    self.put(CF_INDEX, &k, &[]);
                 }
             }
             Effect::Delegation(principal, agent, grants) => {
@@ -73,24 +75,10 @@ impl Batch {
             Effect::RegistryHead(pos, h) => self.meta(Meta::RegistryHead, &[&pos.to_be_bytes()[..], &h.0].concat()),
             Effect::Bill(b) => {
                 self.put_json(CF_BILLS, &b.id.0 .0, b);
-                for p in &b.parties {
-                    self.put(CF_INDEX, &party_bill_key(p.as_str(), &b.id), &[]);
-                }
-                for l in &b.locations {
-                    self.place(l, &b.id);
-                }
-                for c in &b.containers {
-                    self.put(CF_INDEX, &container_bill_key(c, &b.id), &[]);
+                for k in new_entries(bill_index(b), before.bill.map(bill_index)) {
+                    self.put(CF_INDEX, &k, &[]);
                 }
             }
-        }
-    }
-
-    /// The place and its country index entries of a bill.
-    fn place(&mut self, locode: &str, bill: &ebl_core::ids::BillId) {
-        self.put(CF_INDEX, &location_bill_key(locode, bill), &[]);
-        if let Some(country) = locode.get(..2) {
-            self.put(CF_INDEX, &[IndexKey::Country(country).prefix(), bill.0 .0.to_vec()].concat(), &[]);
         }
     }
 
@@ -106,6 +94,11 @@ impl Batch {
         self.put(CF_META, m.key(), v);
     }
 
+    /// How many values it writes in column family `cf` (what a record costs the store).
+    pub fn puts(&self, cf: &str) -> usize {
+        self.ops.iter().filter(|op| matches!(op, Op::Put { cf: c, .. } if *c == cf)).count()
+    }
+
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
@@ -114,4 +107,40 @@ impl Batch {
     pub(super) fn into_ops(self) -> Vec<Op> {
         self.ops
     }
+}
+
+/// The state of a bill before a record changed it, as far as its index entries go.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Before<'a> {
+    /// The bill's state, if it had one.
+    pub bill: Option<&'a BillState>,
+    /// Its custody state, if it had one.
+    pub custody: Option<&'a CustodyState>,
+}
+
+/// The index entries a bill's state implies: its parties, places (and their countries) and
+/// containers.
+fn bill_index(b: &BillState) -> Vec<Vec<u8>> {
+    let parties = b.parties.iter().map(|p| party_bill_key(p.as_str(), &b.id));
+    let places = b.locations.iter().flat_map(|l| place_keys(l, &b.id));
+    let containers = b.containers.iter().map(|c| container_bill_key(c, &b.id));
+    parties.chain(places).chain(containers).collect()
+}
+
+/// The index entries a custody state implies: the route in force may name carriers and places
+/// the bill's state does not (a re-routing), and they see the bill, so FindBills must find it
+/// through them too.
+fn custody_index(c: &CustodyState) -> Vec<Vec<u8>> {
+    let carriers = c.carriers().into_iter().map(|p| party_bill_key(p.as_str(), &c.bill));
+    let places = c.route.iter().flat_map(|l| [&l.from.locode, &l.to.locode]).flat_map(|l| place_keys(l, &c.bill));
+    carriers.chain(places).collect()
+}
+
+/// The place and its country index entries of a bill.
+fn place_keys(locode: &str, bill: &BillId) -> Vec<Vec<u8>> {
+    let mut out = vec![location_bill_key(locode, bill)];
+    if let Some(country) = locode.get(..2) {
+        out.push([IndexKey::Country(country).prefix(), bill.0 .0.to_vec()].concat());
+    }
+    out
 }

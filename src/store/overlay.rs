@@ -12,6 +12,7 @@ use ebl_core::ids::{BillId, PartyId};
 use ebl_core::registry::{KeyRecord, Party};
 use ebl_core::sig::PublicKey;
 use ebl_core::Unreadable;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Store-backed state with pending changes on top.
@@ -25,6 +26,17 @@ pub struct Overlay<'a> {
     custody: HashMap<BillId, CustodyState>,
     /// Chain positions taken by earlier records of the group: (chain, position) -> hash.
     chains: HashMap<(ChainId, u64), Hash32>,
+    /// Bill and custody states as read from the store, kept for the next read of the same bill
+    /// (the writer reads a bill's states before the rules read them again). Behind `pending`
+    /// changes, which come first. A `RefCell`: reads take `&self`, and an overlay is used by one
+    /// thread only.
+    read: RefCell<Read>,
+}
+
+#[derive(Default)]
+struct Read {
+    bills: HashMap<BillId, Option<BillState>>,
+    custody: HashMap<BillId, Option<CustodyState>>,
 }
 
 impl<'a> Overlay<'a> {
@@ -39,6 +51,7 @@ impl<'a> Overlay<'a> {
             delegations: HashMap::new(),
             custody: HashMap::new(),
             chains: HashMap::new(),
+            read: RefCell::default(),
         })
     }
 
@@ -88,10 +101,15 @@ impl View for Overlay<'_> {
     }
 
     fn bill(&self, id: &BillId) -> Result<Option<BillState>, Unreadable> {
-        match self.bills.get(id) {
-            Some(b) => Ok(Some(b.clone())),
-            None => Ok(self.store.bill(id)?),
+        if let Some(b) = self.bills.get(id) {
+            return Ok(Some(b.clone()));
         }
+        if let Some(b) = self.read.borrow().bills.get(id) {
+            return Ok(b.clone());
+        }
+        let b = self.store.bill(id)?;
+        self.read.borrow_mut().bills.insert(*id, b.clone());
+        Ok(b)
     }
 
     fn registry_head(&self) -> Result<Option<(u64, Hash32)>, Unreadable> {
@@ -99,10 +117,15 @@ impl View for Overlay<'_> {
     }
 
     fn custody(&self, id: &BillId) -> Result<Option<CustodyState>, Unreadable> {
-        match self.custody.get(id) {
-            Some(c) => Ok(Some(c.clone())),
-            None => Ok(self.store.custody(id)?),
+        if let Some(c) = self.custody.get(id) {
+            return Ok(Some(c.clone()));
         }
+        if let Some(c) = self.read.borrow().custody.get(id) {
+            return Ok(c.clone());
+        }
+        let c = self.store.custody(id)?;
+        self.read.borrow_mut().custody.insert(*id, c.clone());
+        Ok(c)
     }
 
     fn title_hash_at(&self, id: &BillId, position: u64) -> Result<Option<Hash32>, Unreadable> {

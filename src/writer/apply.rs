@@ -12,12 +12,13 @@
 //! never decide a record's fate, or two nodes could disagree.
 
 use super::command::Command;
+use crate::store::batch::Before;
 use crate::store::keys::Meta;
 use crate::store::overlay::Overlay;
 use crate::store::{Batch, Store, StoreError};
 use crate::wire::entry::checked_signatures;
 use crate::wire::views::ReceiptInfo;
-use ebl_core::apply::{apply, Checked, Stamp};
+use ebl_core::apply::{apply, Checked, Stamp, View};
 use ebl_core::hash::Hash32;
 use ebl_core::log::LogEntry;
 use ebl_core::sig::PublicKey;
@@ -122,6 +123,12 @@ fn stage(
     stamp: Stamp,
     operator: &PublicKey,
 ) -> Result<(ReceiptInfo, Hash32), ApplyError> {
+    // The bill's states before the record, for the index entries it adds (read through the
+    // overlay, which keeps them for the rules that read them next).
+    let (bill, custody) = match rec.payload.chain.bill() {
+        Some(id) => (overlay.bill(&id)?, overlay.custody(&id)?),
+        None => (None, None),
+    };
     let effects = apply(overlay, rec, stamp, operator)?;
     let receipt = ReceiptInfo {
         hash: rec.hash,
@@ -135,8 +142,9 @@ fn stage(
     let signatures = checked_signatures(rec);
     let leaf = LogEntry::new(rec.hash, &signatures, stamp.seq, stamp.time).leaf_hash();
     batch.record(rec, &receipt, &signatures);
+    let before = Before { bill: bill.as_ref(), custody: custody.as_ref() };
     for e in &effects {
-        batch.effect(e);
+        batch.effect(e, &before);
     }
     overlay.absorb(&effects);
     overlay.took(rec.payload.chain, rec.payload.position, rec.hash);
