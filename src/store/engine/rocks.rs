@@ -17,6 +17,9 @@ impl From<rocksdb::Error> for EngineError {
     }
 }
 
+/// Most bytes of write-ahead log kept before the column families holding the oldest are flushed.
+pub const MAX_TOTAL_WAL_BYTES: u64 = 64 << 20;
+
 /// A RocksDB database.
 pub struct RocksEngine {
     db: DB,
@@ -33,6 +36,13 @@ impl RocksEngine {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_max_open_files(max_open_files);
+        // The write-ahead log is kept until every column family with data in it has flushed that
+        // data. Column families written rarely (parties, keys, delegations) would keep every log
+        // file alive for ever: past this total, RocksDB flushes them so the oldest file can go.
+        opts.set_max_total_wal_size(MAX_TOTAL_WAL_BYTES);
+        // RocksDB's own text log (LOG, LOG.old.*): a few bounded files, not one per start.
+        opts.set_max_log_file_size(8 << 20);
+        opts.set_keep_log_file_num(4);
         opts.enable_statistics();
         opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
         let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
@@ -140,5 +150,39 @@ impl Engine for RocksEngine {
 
     fn wal_syncs(&self) -> Option<u64> {
         Some(self.opts.get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    }
+
+    /// A column family written once (as parties and keys are) must not keep every later log file
+    /// alive: past the bound, RocksDB flushes it and removes the old files.
+    #[test]
+    fn the_write_ahead_log_stays_bounded_when_a_column_family_is_written_rarely() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = RocksEngine::open(dir.path(), &["rare", "busy"], 64).unwrap();
+        let put = |cf, key: u64, len| Op::Put { cf, key: key.to_be_bytes().to_vec(), value: vec![7; len] };
+        engine.write(vec![put("rare", 0, 100)], true).unwrap();
+        // Four times the bound through the busy one, a MiB at a time.
+        for i in 0..4 * (MAX_TOTAL_WAL_BYTES >> 20) {
+            engine.write(vec![put("busy", i, 1 << 20)], false).unwrap();
+        }
+        let wal = wal_bytes(dir.path());
+        assert!(wal < 2 * MAX_TOTAL_WAL_BYTES + (8 << 20), "{} MiB of write-ahead log kept", wal >> 20);
+        drop(engine);
+        // Nothing was lost: the rare value is still there.
+        let engine = RocksEngine::open(dir.path(), &["rare", "busy"], 64).unwrap();
+        assert_eq!(engine.get("rare", &0u64.to_be_bytes()).unwrap(), Some(vec![7; 100]));
     }
 }
