@@ -49,7 +49,7 @@ measure() { # phase records -> "instructions accepted"
   local dir="$WORK/$1-$2"
   mkdir -p "$dir/cg"
   EBL_CALLGRIND_DIR="$dir/cg" "$BIN/ebl" bench --ebld "$WORK/ebld" --phases "$1" --records "$2" \
-    --clients 4 --batch 128 --quiet --work-dir "$dir/work" --json-out "$dir/bench.json" >/dev/null
+    --clients 4 --batch 128 --quiet --without-reads --work-dir "$dir/work" --json-out "$dir/bench.json" >/dev/null
   local ir accepted
   ir=$(cat "$dir"/cg/callgrind.* | awk '/^summary:/ { s += $2 } END { printf "%d", s }')
   accepted=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['runs'][0]; print(sum(p['accepted'] for p in r['phases'] if p['name']==sys.argv[2]))" "$dir/bench.json" "$1")

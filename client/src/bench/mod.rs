@@ -74,6 +74,9 @@ pub struct BenchArgs {
     /// alone. The paced phases need `mixed-unary`, whose peak they are paced from.
     #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(PHASES))]
     pub phases: Vec<String>,
+    /// Skip the reads and the restart at the end (an instruction profile of the write path).
+    #[arg(long)]
+    pub without_reads: bool,
 }
 
 /// The phases, in the order they run.
@@ -261,21 +264,22 @@ async fn one_run(args: &BenchArgs, ebld: &Path, dir: &Path) -> Result<Value, Err
         phases.push(m.phase(c, total, |p| drive::paced(&channels, mixed.bills, rate, p)).await?);
     }
 
-    let reads = reads(&srv.url, &cast, &long).await?;
     let records = srv_size(&channels).await?;
-    let at_end = json!({
+    let mut at_end = json!({
         "records": records,
         "disk_bytes": srv.disk_bytes()?,
         "disk_bytes_per_record": srv.disk_bytes()? as f64 / records.max(1) as f64,
         "wal_bytes": srv.wal_bytes()?,
         "rss_bytes": srv.rss()?,
-        "inclusion_proof_ms": reads.0,
-        "title_statement_ms": reads.1,
     });
-    drop(channels);
-    let restart = srv.restart().await?;
-    let mut at_end = at_end;
-    at_end["restart_to_serving_ms"] = json!(restart.as_secs_f64() * 1e3);
+    if !args.without_reads {
+        let (proofs, statements) = reads(&srv.url, &cast, &long).await?;
+        at_end["inclusion_proof_ms"] = proofs;
+        at_end["title_statement_ms"] = statements;
+        drop(channels);
+        let restart = srv.restart().await?;
+        at_end["restart_to_serving_ms"] = json!(restart.as_secs_f64() * 1e3);
+    }
     srv.stop()?;
     Ok(json!({ "machine": machine, "phases": phases, "at_end": at_end }))
 }
