@@ -147,7 +147,9 @@ pub async fn unary(channels: &[Channel], bills: Vec<Vec<Item>>, in_flight: usize
 
 /// Sends the bills through unary Submit at `rate` calls a second, as they fall due whatever the
 /// answers (a bill whose previous record is unanswered waits, and its wait counts). Each call's
-/// latency runs from when it was due.
+/// latency runs from when it was due. Each bill keeps to one connection, bill `b` to
+/// `channels[b mod n]`: as many clients, each with its own connection, would (give enough
+/// connections that no one carries more bills than the server's calls per connection).
 pub async fn paced(channels: &[Channel], bills: Vec<Vec<Item>>, rate: f64, progress: Progress) -> Outcome {
     let start = Instant::now();
     let total: usize = bills.iter().map(Vec::len).sum();
@@ -162,7 +164,7 @@ pub async fn paced(channels: &[Channel], bills: Vec<Vec<Item>>, rate: f64, progr
         let due = start + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due.into()).await;
         let Some((b, r)) = ready_rx.recv().await else { break };
-        let mut grpc = LedgerClient::new(channels[i % channels.len()].clone());
+        let mut grpc = LedgerClient::new(channels[b % channels.len()].clone());
         let (bills, ready_tx, done_tx, progress) = (bills.clone(), ready_tx.clone(), done_tx.clone(), progress.clone());
         tokio::spawn(async move {
             let item = &bills[b][r];
