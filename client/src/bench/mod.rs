@@ -109,7 +109,15 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
         if !args.quiet {
             eprintln!("run {} of {}", r + 1, args.runs.max(1));
         }
-        let table = one_run(&args, &ebld, &work.join(format!("run-{r}"))).await?;
+        let table = match one_run(&args, &ebld, &work.join(format!("run-{r}"))).await {
+            Ok(t) => t,
+            Err(e) => {
+                if remove {
+                    let _ = std::fs::remove_dir_all(&work);
+                }
+                return Err(e);
+            }
+        };
         print_table(&table);
         if let Some(bad) = unexpected(&table) {
             failed = Some(bad);
