@@ -122,8 +122,8 @@ impl Cast {
         out
     }
 
-    /// The ISSUE of bill number `n` (its reference and containers derived from `n`), its id and
-    /// its title link after it.
+    /// The ISSUE of bill number `n` (its reference and containers derived from `n`), and the
+    /// bill's id.
     fn issue(&self, n: u64, now: Timestamp) -> (BillId, pb::SignedRecord) {
         let reference = format!("BENCH{n:010}");
         let mut doc = DOCUMENT.replace("CLSC25CKGSIN000187", &reference);

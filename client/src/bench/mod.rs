@@ -275,10 +275,11 @@ async fn one_run(args: &BenchArgs, ebld: &Path, dir: &Path) -> Result<Value, Err
     }
 
     let records = srv_size(&channels).await?;
+    let disk = srv.disk_bytes()?;
     let mut at_end = json!({
         "records": records,
-        "disk_bytes": srv.disk_bytes()?,
-        "disk_bytes_per_record": srv.disk_bytes()? as f64 / records.max(1) as f64,
+        "disk_bytes": disk,
+        "disk_bytes_per_record": disk as f64 / records.max(1) as f64,
         "wal_bytes": srv.wal_bytes()?,
         "rss_bytes": srv.rss()?,
     });

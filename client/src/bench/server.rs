@@ -142,7 +142,7 @@ impl Server {
     /// The write-ahead log's share of [`Server::disk_bytes`] (RocksDB's `*.log` files).
     pub fn wal_bytes(&self) -> Result<u64, Error> {
         let mut n = 0;
-        for e in std::fs::read_dir(self.data.join("db")).or_else(|_| std::fs::read_dir(&self.data))? {
+        for e in std::fs::read_dir(self.data.join("db"))? {
             let e = e?;
             if e.file_name().to_string_lossy().ends_with(".log") {
                 n += e.metadata()?.len();
