@@ -62,7 +62,7 @@ fn a_short_bench_run_refuses_every_bad_record_and_writes_its_table() {
     assert!(m["synced_batches_per_s"]["small_batches_per_s"].as_f64().unwrap() > 0.0, "{m}");
     let phases = run["phases"].as_array().unwrap();
     let names: Vec<&str> = phases.iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["issues", "transfers", "mixed-batch", "mixed-unary", "paced-50", "paced-90"]);
+    assert_eq!(names, ["issues", "transfers", "mixed-batch", "mixed-stream", "mixed-unary", "paced-50", "paced-90"]);
     let mut refused = 0;
     for p in phases {
         assert_eq!(p["unexpected"], 0, "{p}");

@@ -547,3 +547,92 @@ fn a_wiped_node_rejoins_by_snapshot_under_a_new_id_only() {
         assert!(restore.unwrap_err().contains("cluster member"), "a member's folder was restored over");
     });
 }
+
+#[test]
+fn a_stream_through_a_follower_ends_unavailable_when_the_leader_dies_and_sent_again_loses_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    runtime().block_on(async {
+        let mut cluster = Cluster::start(&[]).await;
+        let world = World::new(ORIGIN, cluster.operator.clone(), 2, cluster.urls());
+        let bill = world.setup(1).await[0];
+        let head = world.acks.lock().unwrap().iter().find(|a| a.bill == bill).unwrap().hash.clone();
+        let (first, second) = (world.traders[0].clone(), world.traders[1].clone());
+        // 300 transfers passing the bill between the two traders.
+        let mut link = ebl_ledger::client::Link::after(0, &head);
+        let mut records = Vec::new();
+        for i in 0..300 {
+            let (from, to) = if i % 2 == 0 { (&first, &second) } else { (&second, &first) };
+            let p = ebl_ledger::client::payload(
+                ORIGIN,
+                Some(bill),
+                link,
+                from.party.as_str(),
+                Some(to.party.as_str()),
+                Timestamp::now(),
+                pb::record_payload::Action::Transfer(pb::Transfer {}),
+            );
+            let rec = ebl_ledger::client::sign(&p, &[from]);
+            link = ebl_ledger::client::Link {
+                position: link.position + 1,
+                prev: Some(ebl_core::record::record_hash(&rec.payload)),
+            };
+            records.push(rec);
+        }
+        let leader = cluster.leader(None, Duration::from_secs(10)).await.unwrap();
+        let follower = (leader + 1) % 3;
+        let mut c = Client::connect(cluster.nodes[follower].url()).await.unwrap();
+
+        // A stream to a follower: each step goes to the leader; 20 records at a time, so that
+        // the leader dies while the stream is open.
+        let (tx, rx) = tokio::sync::mpsc::channel::<pb::SignedRecord>(20);
+        let outbound = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) });
+        let channel =
+            tonic::transport::Endpoint::from_shared(cluster.nodes[follower].url()).unwrap().connect().await.unwrap();
+        let mut results =
+            pb::ledger_client::LedgerClient::new(channel).submit_stream(outbound).await.unwrap().into_inner();
+        let mut before = Vec::new();
+        let mut sent = 0;
+        let ended = loop {
+            if sent == before.len() && sent < records.len() {
+                for r in &records[sent..(sent + 20).min(records.len())] {
+                    tx.send(r.clone()).await.unwrap();
+                }
+                sent = (sent + 20).min(records.len());
+            }
+            if before.len() == 100 {
+                cluster.nodes[leader].kill();
+            }
+            match results.message().await {
+                Ok(Some(r)) => before.push(r),
+                Ok(None) => panic!("the stream ended without an error after {} results", before.len()),
+                Err(s) => break s,
+            }
+        };
+        assert_eq!(ended.code(), tonic::Code::Unavailable, "{ended:?}");
+        assert!(before.len() >= 100 && before.len() < 300, "{} results before the end", before.len());
+        let acked: Vec<u64> = before
+            .iter()
+            .map(|r| match &r.outcome {
+                Some(pb::submit_result::Outcome::Receipt(rc)) => rc.seq,
+                other => panic!("a transfer refused: {other:?}"),
+            })
+            .collect();
+
+        // Sent again, all of them, once a new leader is elected: those acknowledged come back
+        // with their original receipts, the rest are taken; nothing is lost or taken twice.
+        let again = c.submit_stream(&records, 12).await.expect("the stream goes through after the election");
+        assert_eq!(again.len(), 300);
+        for (i, r) in again.iter().enumerate() {
+            let Some(pb::submit_result::Outcome::Receipt(rc)) = &r.outcome else { panic!("record {i}: {r:?}") };
+            assert_eq!(rc.position, i as u64 + 1);
+            if let Some(seq) = acked.get(i) {
+                assert!(rc.duplicate, "record {i} was acknowledged before the leader died");
+                assert_eq!(rc.seq, *seq, "record {i}: the original receipt");
+            }
+        }
+        let new = cluster.leader(Some(leader), Duration::from_secs(20)).await.expect("a new leader");
+        let (holder, _) = title_at(&cluster.nodes[new].url(), &first, bill, None).await.unwrap();
+        assert_eq!(holder, first.party.as_str(), "300 transfers from the first trader end with it");
+        cluster.stop_all();
+    });
+}

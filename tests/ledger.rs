@@ -87,6 +87,8 @@ mod reject;
 mod restore;
 #[path = "routes_doc.rs"]
 mod routes_doc;
+#[path = "stream.rs"]
+mod stream;
 #[path = "surrender.rs"]
 mod surrender;
 #[path = "title_model_grpc.rs"]

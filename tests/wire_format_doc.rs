@@ -225,7 +225,8 @@ fn rpcs(protos: &[String]) -> Vec<(String, String, String)> {
         for (service, body) in blocks(proto, "service ") {
             for stmt in body.split(';').map(str::trim).filter(|s| s.starts_with("rpc ")) {
                 let (name, rest) = stmt["rpc ".len()..].split_once('(').unwrap();
-                let input = rest.split(')').next().unwrap().trim();
+                // A client-streaming rpc's request message, without `stream`.
+                let input = rest.split(')').next().unwrap().trim().trim_start_matches("stream ").trim();
                 out.push((service.clone(), name.trim().to_string(), input.to_string()));
             }
         }

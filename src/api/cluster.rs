@@ -78,17 +78,33 @@ pub async fn forward_batch(
     cluster: &Cluster,
     req: Request<pb::SubmitBatchRequest>,
 ) -> Result<Response<pb::SubmitBatchResponse>, Status> {
-    bound_all(&peer(&req), &req.get_ref().records, &shared.origin)?;
-    let mut leader = cluster.leader_client()?;
-    leader.submit_batch(req.into_inner()).await.map_err(|s| unreached(cluster, s))
+    let peer = peer(&req);
+    let results = forward_records(shared, cluster, &peer, req.into_inner().records).await?;
+    Ok(Response::new(pb::SubmitBatchResponse { results }))
 }
 
-/// A forwarded write whose leader could not be reached (the peer channel's own UNAVAILABLE, with
-/// no reason of the ledger's) is answered NOT_LEADER: the leader is gone or going, and sending
-/// the write again is safe (a record it did take comes back a duplicate).
+/// Sends records to the leader as one batch (a step of a SubmitStream to a follower): each
+/// record's result in its place.
+pub async fn forward_records(
+    shared: &Shared,
+    cluster: &Cluster,
+    peer: &Peer,
+    records: Vec<pb::SignedRecord>,
+) -> Result<Vec<pb::SubmitResult>, Status> {
+    bound_all(peer, &records, &shared.origin)?;
+    let mut leader = cluster.leader_client()?;
+    let answer = leader.submit_batch(pb::SubmitBatchRequest { records }).await.map_err(|s| unreached(cluster, s))?;
+    Ok(answer.into_inner().results)
+}
+
+/// A forwarded write whose leader could not be reached, or whose connection broke before it
+/// answered (the peer channel's own UNAVAILABLE, UNKNOWN "transport error" or CANCELLED, with no
+/// reason of the ledger's), is answered NOT_LEADER: the leader is gone or going, and sending the
+/// write again is safe (a record it did take comes back a duplicate).
 fn unreached(cluster: &Cluster, s: Status) -> Status {
+    use tonic::Code::{Cancelled, Unavailable, Unknown};
     use tonic_types::StatusExt;
-    if s.code() == tonic::Code::Unavailable && s.get_details_error_info().is_none() {
+    if matches!(s.code(), Unavailable | Unknown | Cancelled) && s.get_details_error_info().is_none() {
         return cluster.not_leader().into();
     }
     s

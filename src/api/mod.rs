@@ -7,7 +7,9 @@
 pub mod cluster;
 pub mod log;
 pub mod status;
+mod stream;
 mod subject;
+mod submit;
 
 pub use crate::service::{
     auth, check, check_record, find, gate, replay, title, visible, Shared, MAX_BATCH_RECORDS, MAX_FOUND,
@@ -31,7 +33,7 @@ use ebl_core::time::Timestamp;
 use ebl_core::RuleError;
 use futures::Stream;
 use gate::Work;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -289,56 +291,24 @@ impl Ledger for LedgerService {
             records.iter().for_each(|_| self.shared.metrics.record(&refused));
             return Err(status);
         }
-        let again = self.shared.cluster.is_some().then(|| records.clone());
-        let mut checked = check::check_batch(&self.shared, records).await;
-        if let (Some(records), Some(refused)) = (again, checked.iter().find(|c| c.is_err())) {
-            let refused: Result<(), LedgerError> = Err(refused.as_ref().err().cloned().expect("an error"));
-            if cluster::recheck(&self.shared, &refused).await? {
-                checked = check::check_batch(&self.shared, records).await;
-            }
-        }
-        for c in checked.iter_mut() {
-            if let Err(e) = c.as_ref().map_or(Ok(()), |rec| bound(&peer, &rec.payload.actor)) {
-                *c = Err(e.into());
-            }
-        }
-        // Each signer's records count against its share of the writer's queue, all or none.
-        let mut per_party: HashMap<&PartyId, usize> = HashMap::new();
-        for c in checked.iter().flatten() {
-            *per_party.entry(signer(c)).or_default() += 1;
-        }
-        let mut passes = Vec::new();
-        let mut refused = HashMap::new();
-        for (party, n) in per_party {
-            match self.shared.gate.enter(party, Work::Records, n) {
-                Ok(p) => passes.push(p),
-                Err(e) => {
-                    refused.insert(party.clone(), e);
-                }
-            }
-        }
-        for c in checked.iter_mut() {
-            if let Some(e) = c.as_ref().ok().and_then(|rec| refused.get(signer(rec))) {
-                *c = Err(e.clone().into());
-            }
-        }
+        let (mut checked, _) = submit::check_records(&self.shared, &peer, records, &HashSet::new()).await?;
+        let passes = submit::enter_queue(&self.shared, &mut checked);
         let answers = self.shared.writer.submit_all(checked).await;
         drop(passes);
         let mut results = Vec::with_capacity(answers.len());
         for a in answers {
-            self.shared.metrics.record(&a);
-            let r = match a {
-                Ok(a) => receipt(&self.shared, a).await,
-                Err(e) => Err(e),
-            };
-            results.push(pb::SubmitResult {
-                outcome: Some(match r {
-                    Ok(receipt) => pb::submit_result::Outcome::Receipt(receipt),
-                    Err(e) => pb::submit_result::Outcome::Error(status::to_submit_error(&e)),
-                }),
-            });
+            results.push(submit::result(&self.shared, a).await);
         }
         Ok(Response::new(pb::SubmitBatchResponse { results }))
+    }
+
+    type SubmitStreamStream = stream::Results;
+
+    async fn submit_stream(
+        &self,
+        req: Request<tonic::Streaming<pb::SignedRecord>>,
+    ) -> Result<Response<stream::Results>, Status> {
+        Ok(Response::new(stream::submit_stream(self.shared.clone(), req)))
     }
 
     async fn get_bill(&self, req: Request<pb::SignedRead>) -> Result<Response<pb::BillView>, Status> {

@@ -57,6 +57,13 @@ pub fn to_status(e: &LedgerError) -> Status {
     Status::with_error_details(code, message, details)
 }
 
+/// An UNAVAILABLE status with this reason (one another node gave, e.g. `NOT_LEADER`).
+pub fn unavailable(reason: &str, message: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(reason, ERROR_DOMAIN, HashMap::new());
+    Status::with_error_details(Code::Unavailable, message, details)
+}
+
 /// The per-record error of a batch submission.
 pub fn to_submit_error(e: &LedgerError) -> pb::SubmitError {
     let (code, reason, message, field) = parts(e);

@@ -27,10 +27,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The RPCs of `ebl.v1.Ledger`, the label values of request latencies (the health and
 /// reflection services are labelled by their service; anything else is `other`).
-pub const METHODS: [&str; 18] = [
+pub const METHODS: [&str; 19] = [
     "GetInfo",
     "Submit",
     "SubmitBatch",
+    "SubmitStream",
     "GetBill",
     "GetHistory",
     "VerifyTitle",

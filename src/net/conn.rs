@@ -28,6 +28,9 @@ pub struct ConnState {
     // std Mutex: set in poll_read and taken by an eviction, never held across an await.
     waker: Mutex<Option<Waker>>,
     limits: NetLimits,
+    /// Places for the messages of client streams that the connection's calls hold unanswered
+    /// ([`super::MAX_STREAMED_PER_CONNECTION`]): a call waits for one before it reads the next.
+    pub streamed: Arc<tokio::sync::Semaphore>,
 }
 
 impl ConnState {
@@ -40,6 +43,7 @@ impl ConnState {
             evicted: AtomicBool::new(false),
             waker: Mutex::new(None),
             limits,
+            streamed: Arc::new(tokio::sync::Semaphore::new(super::MAX_STREAMED_PER_CONNECTION)),
         }
     }
 

@@ -11,7 +11,8 @@
 //!   calls).
 //! - Accept errors (out of file descriptors above all) back off instead of spinning.
 //! - At most `max_calls_per_connection` calls in flight on one connection ([`calls`]); more are
-//!   refused with RESOURCE_EXHAUSTED.
+//!   refused with RESOURCE_EXHAUSTED. At most [`MAX_STREAMED_PER_CONNECTION`] messages of client
+//!   streams held unanswered by one connection's calls; past that they wait (flow control).
 //! - With TLS ([`tls`]), each connection's handshake runs on its own task, over the guarded
 //!   socket, and must end within `handshake_timeout`: a slow one never holds up the accept loop.
 
@@ -54,6 +55,10 @@ impl Default for NetLimits {
         }
     }
 }
+
+/// Most messages of client streams (SubmitStream's records) that the calls of one connection
+/// hold unanswered: past it they read no further message until one is answered.
+pub const MAX_STREAMED_PER_CONNECTION: usize = 1024;
 
 /// How long a new connection waits for an evicted idle one to give up its slot.
 const SLOT_WAIT: Duration = Duration::from_millis(500);

@@ -60,18 +60,31 @@ pub fn admit(
 /// per record costs more in wake-ups and context switches than a check of its own). Every
 /// signature is still checked, one by one.
 pub async fn check_batch(shared: &Arc<Shared>, records: Vec<pb::SignedRecord>) -> Vec<Result<Checked, LedgerError>> {
+    check_batch_after(shared, records, &HashSet::new()).await.0
+}
+
+/// [`check_batch`] for records that follow others of the same stream: `earlier` holds the keys
+/// that verified registry records earlier in the stream add (which the writer may not have
+/// written yet). Also returns the keys this batch's verified registry records add.
+pub async fn check_batch_after(
+    shared: &Arc<Shared>,
+    records: Vec<pb::SignedRecord>,
+    earlier: &HashSet<PublicKey>,
+) -> (Vec<Result<Checked, LedgerError>>, Vec<PublicKey>) {
     let origin = shared.origin.clone();
     let arrived = on_cores(records, move |r| arrive(r, &origin)).await;
     let mut checked: Vec<Option<Result<Checked, LedgerError>>> = arrived.iter().map(|_| None).collect();
-    let mut added = HashSet::new();
+    let mut added = earlier.clone();
+    let mut new = Vec::new();
     let mut rest = Vec::new();
     for (i, a) in arrived.into_iter().enumerate() {
         match a {
             Ok(rec) if rec.payload.chain == ChainId::Registry => {
-                let shared = shared.clone();
-                let admitted = blocking(move || admit(&shared.store, &shared.operator, rec, &HashSet::new())).await;
-                if let Ok(rec) = &admitted {
-                    added.extend(keys_added(rec));
+                let (shared, before) = (shared.clone(), added.clone());
+                let admitted = blocking(move || admit(&shared.store, &shared.operator, rec, &before)).await;
+                if let Some(key) = admitted.as_ref().ok().and_then(keys_added) {
+                    added.insert(key);
+                    new.push(key);
                 }
                 checked[i] = Some(admitted);
             }
@@ -84,7 +97,7 @@ pub async fn check_batch(shared: &Arc<Shared>, records: Vec<pb::SignedRecord>) -
     for (i, r) in places.into_iter().zip(admitted) {
         checked[i] = Some(r);
     }
-    checked.into_iter().map(|c| c.expect("every record is checked once")).collect()
+    (checked.into_iter().map(|c| c.expect("every record is checked once")).collect(), new)
 }
 
 /// `check` applied to every item, in order, on the blocking pool: one task per core, each taking

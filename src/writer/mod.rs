@@ -68,9 +68,15 @@ impl WriterHandle {
     /// Queues several records in this order (records refused before the writer keep their
     /// error and their place), then waits for every answer.
     pub async fn submit_all(&self, recs: Vec<Result<Checked, LedgerError>>) -> Vec<Result<Answer, LedgerError>> {
-        let mut waiting = Vec::with_capacity(recs.len());
+        Self::answers(self.enqueue(recs).await).await
+    }
+
+    /// Queues several records in this order, without waiting for their answers: records queued
+    /// by a later call are written after these.
+    pub async fn enqueue(&self, recs: Vec<Result<Checked, LedgerError>>) -> Vec<Queued> {
+        let mut queued = Vec::with_capacity(recs.len());
         for r in recs {
-            waiting.push(match r {
+            queued.push(Queued(match r {
                 Ok(rec) => {
                     let (reply, rx) = oneshot::channel();
                     match self.tx.send(Job { rec, reply }).await {
@@ -79,18 +85,33 @@ impl WriterHandle {
                     }
                 }
                 Err(e) => Err(e),
-            });
+            }));
         }
-        let mut out = Vec::with_capacity(waiting.len());
-        for w in waiting {
-            out.push(match w {
-                Ok(rx) => rx
-                    .await
-                    .unwrap_or_else(|_| Err(LedgerError::Unavailable("the writer stopped before answering".into()))),
-                Err(e) => Err(e),
-            });
+        queued
+    }
+
+    /// The answers to records [`WriterHandle::enqueue`] queued, in their order.
+    pub async fn answers(queued: Vec<Queued>) -> Vec<Result<Answer, LedgerError>> {
+        let mut out = Vec::with_capacity(queued.len());
+        for q in queued {
+            out.push(q.answer().await);
         }
         out
+    }
+}
+
+/// A record queued for the writer (or refused before it), its answer to come.
+pub struct Queued(Result<oneshot::Receiver<Result<Answer, LedgerError>>, LedgerError>);
+
+impl Queued {
+    /// The writer's answer (or the refusal).
+    pub async fn answer(self) -> Result<Answer, LedgerError> {
+        match self.0 {
+            Ok(rx) => {
+                rx.await.unwrap_or_else(|_| Err(LedgerError::Unavailable("the writer stopped before answering".into())))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

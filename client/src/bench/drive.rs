@@ -1,4 +1,5 @@
-//! Driving a phase's chains into the server: through SubmitBatch from K clients, through unary
+//! Driving a phase's chains into the server: through SubmitBatch from K clients, through
+//! SubmitStream from K clients, through unary
 //! Submit with N calls in flight (closed loop: the peak), or through unary Submit at a fixed
 //! arrival rate (open loop: latency at a given load, each call timed from when it was due, so a
 //! slow server cannot hide its queue).
@@ -9,6 +10,7 @@
 use super::corpus::{Expect, Item};
 use super::progress::Progress;
 use crate::pb::{self, ledger_client::LedgerClient};
+use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
@@ -100,12 +102,7 @@ pub async fn batches(
                 match answer {
                     Ok(r) => {
                         for (item, res) in chunk.iter().zip(r.into_inner().results) {
-                            let got = match res.outcome {
-                                Some(pb::submit_result::Outcome::Receipt(_)) => Ok(()),
-                                Some(pb::submit_result::Outcome::Error(e)) => Err(e.reason),
-                                None => Err("no outcome".into()),
-                            };
-                            out.judge(item.expect, got);
+                            out.judge(item.expect, got(res));
                         }
                     }
                     Err(s) => {
@@ -120,6 +117,85 @@ pub async fn batches(
         }));
     }
     gather(tasks, start).await
+}
+
+/// Sends the bills through SubmitStream, one stream on each of `clients` connections, each
+/// client's bills in round-major order, at most `window` records awaiting their results (as a
+/// client that keeps its own queue short would; the server takes at most 512 a stream). A
+/// record's latency runs from when it was sent to its result.
+pub async fn streams(
+    channels: &[Channel],
+    bills: Vec<Vec<Item>>,
+    clients: usize,
+    window: usize,
+    progress: Progress,
+) -> Outcome {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (k, share) in deal(bills, clients).into_iter().enumerate() {
+        let mut grpc = LedgerClient::new(channels[k % channels.len()].clone());
+        let progress = progress.clone();
+        tasks.push(tokio::spawn(async move {
+            let items = round_major(&share);
+            let sent = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+            let places = Arc::new(tokio::sync::Semaphore::new(window.max(1)));
+            let (taken, free) = (sent.clone(), places.clone());
+            let outbound = futures::stream::iter(items.clone()).then(move |i| {
+                let (taken, free) = (taken.clone(), free.clone());
+                async move {
+                    free.acquire().await.expect("never closed").forget();
+                    taken.lock().expect("sent lock poisoned").push_back(Instant::now());
+                    i.rec
+                }
+            });
+            let mut out = Outcome::default();
+            let mut answered = 0;
+            let mut cut = None;
+            match grpc.submit_stream(outbound).await {
+                Ok(r) => {
+                    let mut results = r.into_inner();
+                    loop {
+                        match results.message().await {
+                            Ok(Some(res)) if answered < items.len() => {
+                                if let Some(t) = sent.lock().expect("sent lock poisoned").pop_front() {
+                                    out.latencies.push(t.elapsed());
+                                }
+                                out.judge(items[answered].expect, got(res));
+                                answered += 1;
+                                places.add_permits(1);
+                                progress.add(1);
+                            }
+                            Ok(Some(_)) => {
+                                cut = Some("more results than records".to_string());
+                                break;
+                            }
+                            Ok(None) => break,
+                            Err(s) => {
+                                cut = Some(format!("the stream ended: {}", reason(&s)));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(s) => cut = Some(format!("the call failed: {}", reason(&s))),
+            }
+            let why = cut.unwrap_or_else(|| "no result".into());
+            for item in &items[answered.min(items.len())..] {
+                out.judge(item.expect, Err(why.clone()));
+            }
+            out
+        }));
+    }
+    gather(tasks, start).await
+}
+
+/// A batch or stream result as the bench judges it: accepted, or the refusal's reason.
+fn got(res: pb::SubmitResult) -> Result<(), String> {
+    match res.outcome {
+        Some(pb::submit_result::Outcome::Receipt(_)) => Ok(()),
+        Some(pb::submit_result::Outcome::Error(e)) => Err(e.reason),
+        None => Err("no outcome".into()),
+    }
 }
 
 /// Sends the bills through unary Submit, `in_flight` calls at once, each worker's bills in turn.

@@ -12,6 +12,8 @@
 //!   that issuing reported as the `issues` phase);
 //! - `mixed-batch`: the stated mix (one ISSUE per 20 title and custody records) through
 //!   SubmitBatch;
+//! - `mixed-stream`: the mix through SubmitStream, one stream from each of `--clients` clients,
+//!   each with at most `--window` records awaiting results;
 //! - `mixed-unary`: the mix through unary Submit with `--in-flight` calls at once (the peak);
 //! - `paced-50`, `paced-90`: the mix through unary Submit arriving at 50% and 90% of that peak.
 
@@ -48,12 +50,15 @@ pub struct BenchArgs {
     /// Records each phase sends.
     #[arg(long, default_value_t = 20_000)]
     pub records: usize,
-    /// Concurrent clients of the SubmitBatch phases.
+    /// Concurrent clients of the SubmitBatch and SubmitStream phases.
     #[arg(long, default_value_t = 4)]
     pub clients: usize,
     /// Records per SubmitBatch call.
     #[arg(long, default_value_t = 128)]
     pub batch: usize,
+    /// Records a SubmitStream client keeps awaiting their results.
+    #[arg(long, default_value_t = 64)]
+    pub window: usize,
     /// Unary Submit calls in flight at the peak.
     #[arg(long, default_value_t = 64)]
     pub in_flight: usize,
@@ -80,7 +85,8 @@ pub struct BenchArgs {
 }
 
 /// The phases, in the order they run.
-pub const PHASES: [&str; 6] = ["issues", "transfers", "mixed-batch", "mixed-unary", "paced-50", "paced-90"];
+pub const PHASES: [&str; 7] =
+    ["issues", "transfers", "mixed-batch", "mixed-stream", "mixed-unary", "paced-50", "paced-90"];
 
 impl BenchArgs {
     fn wants(&self, phase: &str) -> bool {
@@ -236,6 +242,19 @@ async fn one_run(args: &BenchArgs, ebld: &Path, dir: &Path) -> Result<Value, Err
         let mixed = fresh(&cast, first, count);
         let total = mixed.len();
         phases.push(m.phase(c, total, |p| drive::batches(&channels, mixed.bills, args.clients, args.batch, p)).await?);
+    }
+
+    let c = Config {
+        name: "mixed-stream",
+        api: "SubmitStream",
+        mix: "1 ISSUE : 20 title and custody",
+        detail: json!({"clients": args.clients, "window": args.window}),
+    };
+    if args.wants("mixed-stream") {
+        let (first, count) = bills_for(Mix::Mixed);
+        let mixed = fresh(&cast, first, count);
+        let total = mixed.len();
+        phases.push(m.phase(c, total, |p| drive::streams(&channels, mixed.bills, args.clients, args.window, p)).await?);
     }
 
     let c = Config {

@@ -171,6 +171,50 @@ impl Client {
         Ok(self.grpc.submit(rec).await?.into_inner())
     }
 
+    /// Submits records over SubmitStream, in this order, and returns each one's result in its
+    /// place. When the stream ends UNAVAILABLE (a leader change, the ledger refusing writes for
+    /// a while) or its connection fails before every result is in, the records without one are
+    /// sent again on a new stream, after a pause that doubles each time (100 ms first), at most
+    /// `retries` times: any the ledger did take come back with their original receipts, marked
+    /// duplicate. Any other ending is the answer.
+    pub async fn submit_stream(
+        &mut self,
+        records: &[pb::SignedRecord],
+        retries: u32,
+    ) -> Result<Vec<pb::SubmitResult>, Status> {
+        let mut results = Vec::with_capacity(records.len());
+        let mut tries = 0;
+        while results.len() < records.len() {
+            let rest = futures::stream::iter(records[results.len()..].to_vec());
+            let ended = match self.grpc.submit_stream(rest).await {
+                Ok(answer) => {
+                    let mut stream = answer.into_inner();
+                    loop {
+                        match stream.message().await {
+                            Ok(Some(r)) if results.len() < records.len() => results.push(r),
+                            Ok(Some(_)) => break Err(Status::internal("the ledger sent more results than records")),
+                            Ok(None) => break Ok(()),
+                            Err(s) => break Err(s),
+                        }
+                    }
+                }
+                Err(s) => Err(s),
+            };
+            match ended {
+                Ok(()) if results.len() < records.len() => {
+                    return Err(Status::internal("the ledger ended the stream before every record had its result"))
+                }
+                Ok(()) => {}
+                Err(s) if s.code() == tonic::Code::Unavailable && tries < retries => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100) * 2u32.pow(tries.min(10))).await;
+                    tries += 1;
+                }
+                Err(s) => return Err(s),
+            }
+        }
+        Ok(results)
+    }
+
     /// A bill's state, read as `reader`.
     pub async fn bill(&mut self, reader: &Identity, id: BillId) -> Result<pb::BillView, Status> {
         let r = signed_read(
