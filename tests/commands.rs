@@ -224,6 +224,43 @@ fn apply_is_deterministic_deduplicates_and_never_runs_time_backwards() {
     assert_ne!(sa.logical_digest().unwrap(), sb.logical_digest().unwrap());
 }
 
+#[test]
+fn applys_cached_states_are_those_of_a_snapshot_installed_in_place_of_the_store() {
+    // Two copies of one fresh ledger; the second registers cq-bank, the first does not.
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    drop(fresh_store(a.path()));
+    copy_dir(a.path(), b.path());
+    let open = |d: &tempfile::TempDir| Store::open(&d.path().join(ebl_ledger::server::DB_DIR)).unwrap();
+    let (sa, sb) = (open(&a), open(&b));
+    let (op, now) = (operator_key(), Timestamp::now());
+    let checked = |r: &pb::SignedRecord| check_record(r.clone(), ORIGIN).unwrap();
+    let bank = registry(
+        Link::default(),
+        now,
+        client::register_party("cq-bank", "Bank", pb::Role::Bank, &[], lei("CQBANK00000000000003")),
+    );
+    let bank_key = Identity::new("cq-bank", SigningKey::from_bytes(&[3; 32]));
+    let add = registry(
+        Link { position: 1, prev: Some(checked(&bank).hash) },
+        now,
+        client::add_key("cq-bank", bank_key.public()),
+    );
+    assert!(commit_command(&sb, &op, 1, &Command { time: now, records: vec![checked(&bank)] }).committed);
+    // The first store's apply reads cq-bank, absent there, and keeps that: a key for it is refused.
+    let early_add = registry(Link::default(), now, client::add_key("cq-bank", Identity::new("x", key()).public()));
+    let done = commit_command(&sa, &op, 1, &Command { time: now, records: vec![checked(&early_add)] });
+    match &done.answers[0] {
+        Err(ebl_ledger::error::LedgerError::Rule(e)) => assert!(e.to_string().contains("is not registered"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // The second store's image put in place of the first's: apply must see cq-bank now.
+    let mut image = Vec::new();
+    sb.write_image(&mut image, &[]).unwrap();
+    sa.replace_with_image(&image[..]).unwrap();
+    let done = commit_command(&sa, &op, 2, &Command { time: now, records: vec![checked(&add)] });
+    assert!(matches!(&done.answers[0], Ok(Answer::Accepted(r)) if r.seq == 1), "{:?}", done.answers);
+}
+
 /// Runs `ebld apply-commands` on `data` with `file` (into a copy in memory if `in_memory`);
 /// returns its JSON lines.
 fn apply_in_another_process(data: &Path, file: &Path, in_memory: bool) -> Vec<serde_json::Value> {

@@ -38,7 +38,7 @@ pub fn admit(
     rec: Checked,
     added: &HashSet<PublicKey>,
 ) -> Result<Checked, LedgerError> {
-    let view = Overlay::new(store)?;
+    let view = Overlay::checking(store)?;
     let unknown_to_batch = rec.signatures.iter().filter(|s| !added.contains(&s.key));
     let known = match check_signers(&view, unknown_to_batch, store.next_seq()?, operator) {
         Err(ebl_core::ApplyError::Unreadable(u)) => return Err(u.into()),

@@ -1,6 +1,7 @@
 //! One commit's writes: records, their chain and hash entries, the effects of apply, indexes,
 //! the log's tree nodes and metadata, gathered in one atomic write of the engine.
 
+use super::cache::States;
 use super::engine::Op;
 use super::entry::{encode_chain, encode_record_parts};
 use super::keys::*;
@@ -16,6 +17,8 @@ use ebl_core::record::Action;
 #[derive(Debug, Default)]
 pub struct Batch {
     ops: Vec<Op>,
+    /// Apply's new states, for its cache once the batch is written.
+    states: Option<States>,
 }
 
 impl Batch {
@@ -104,8 +107,14 @@ impl Batch {
         self.ops.is_empty()
     }
 
-    pub(super) fn into_ops(self) -> Vec<Op> {
-        self.ops
+    /// Apply's new states (the last of each id), which the store keeps in its cache of apply's
+    /// states once this batch is written.
+    pub fn keep_states(&mut self, states: States) {
+        self.states = Some(states);
+    }
+
+    pub(super) fn into_parts(self) -> (Vec<Op>, Option<States>) {
+        (self.ops, self.states)
     }
 }
 

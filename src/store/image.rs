@@ -161,6 +161,14 @@ impl Store {
     /// The image must already have passed [`check`]; while it is put in place, `meta` holds
     /// [`Meta::RaftInstalling`], so that a crash half-way leaves a database that says so.
     pub fn replace_with_image(&self, input: impl Read) -> Result<(), ImageError> {
+        // Whatever happens below, apply's cached states are no longer the store's.
+        self.state_cache().clear();
+        let result = self.put_image_in_place(input);
+        self.state_cache().clear();
+        result
+    }
+
+    fn put_image_in_place(&self, input: impl Read) -> Result<(), ImageError> {
         let marker = Op::Put { cf: CF_META, key: Meta::RaftInstalling.key().to_vec(), value: vec![1] };
         self.engine.write(vec![marker], true).map_err(StoreError::from)?;
         let mut ops = Vec::new();

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod batch;
+pub mod cache;
 mod digest;
 pub mod engine;
 pub mod entry;
@@ -117,6 +118,8 @@ pub struct Store {
     /// Keys whose own checks passed, decoded: every signature check of this ledger's records
     /// goes through it, so that a registered key is checked once, not per signature.
     strong_keys: ebl_core::sig::StrongKeys,
+    /// The states apply reads, decoded (see [`cache`]).
+    cache: cache::StateCache,
 }
 
 /// How much reading a store has done: values and index entries read, and values decoded. The
@@ -188,7 +191,18 @@ impl Store {
     /// The store over `engine`, which must have every column family of [`ALL_CFS`] (and of
     /// [`SERVED_CFS`] to keep an access log).
     pub fn on(engine: Box<dyn Engine>) -> Self {
-        Store { engine, reads: AtomicU64::new(0), decodes: AtomicU64::new(0), strong_keys: Default::default() }
+        Store {
+            engine,
+            reads: AtomicU64::new(0),
+            decodes: AtomicU64::new(0),
+            strong_keys: Default::default(),
+            cache: Default::default(),
+        }
+    }
+
+    /// The states apply reads, decoded: for the apply path alone (see [`cache`]).
+    pub fn state_cache(&self) -> &cache::StateCache {
+        &self.cache
     }
 
     /// The keys already checked (see [`ebl_core::sig::StrongKeys`]).
@@ -443,6 +457,16 @@ impl Store {
     /// with the next synced commit (the log is written in order), or lost whole with a crash
     /// before it: only for batches whose loss acknowledges nothing.
     pub fn commit_with(&self, batch: Batch, sync: bool) -> Result<(), StoreError> {
-        Ok(self.engine.write(batch.into_ops(), sync)?)
+        let (ops, states) = batch.into_parts();
+        if let Err(e) = self.engine.write(ops, sync) {
+            // A failed write may still have reached the engine in part: apply reads the store
+            // afresh from here on.
+            self.cache.clear();
+            return Err(e.into());
+        }
+        if let Some(states) = states {
+            self.cache.absorb(states);
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! The writer's view of state during one group commit: the store, plus what earlier records of
 //! the same batch changed and is not yet written. Implements the core's [`View`].
 
+use super::cache::{StateCache, States};
 use super::{Store, StoreError};
 use ebl_core::apply::{Effect, View};
 use ebl_core::bill::BillState;
@@ -31,6 +32,11 @@ pub struct Overlay<'a> {
     /// changes, which come first. A `RefCell`: reads take `&self`, and an overlay is used by one
     /// thread only.
     read: RefCell<Read>,
+    /// Apply's cache of states between commands, consulted before the store: filled from the
+    /// store's reads by [`Overlay::writing`] (apply's), read only by [`Overlay::checking`].
+    cache: Option<&'a StateCache>,
+    /// Whether the store's reads fill the cache (apply's view only).
+    fills: bool,
 }
 
 #[derive(Default)]
@@ -52,7 +58,43 @@ impl<'a> Overlay<'a> {
             custody: HashMap::new(),
             chains: HashMap::new(),
             read: RefCell::default(),
+            cache: None,
+            fills: false,
         })
+    }
+
+    /// The view of the checks before the writer: like [`Overlay::new`], reading parties and keys
+    /// from apply's cache where it holds them (committed states, as the store's), never filling
+    /// it.
+    pub fn checking(store: &'a Store) -> Result<Self, StoreError> {
+        Ok(Overlay { cache: Some(store.state_cache()), ..Overlay::new(store)? })
+    }
+
+    /// The view apply writes through: like [`Overlay::new`], reading through the store's cache of
+    /// apply's states (see [`super::cache`]). Only the apply path may use it.
+    pub fn writing(store: &'a Store) -> Result<Self, StoreError> {
+        Ok(Overlay { cache: Some(store.state_cache()), fills: true, ..Overlay::new(store)? })
+    }
+
+    /// The group's new states (the last of each id), for the cache once its batch is written.
+    pub fn into_states(self) -> States {
+        States { parties: self.parties, keys: self.keys, bills: self.bills, custody: self.custody }
+    }
+
+    fn stored_party(&self, id: &PartyId) -> Result<Option<Party>, StoreError> {
+        through(self.cache, self.fills, |c| c.party(id), || self.store.party(id), |c, v| c.keep_party(id.clone(), v))
+    }
+
+    fn stored_key(&self, k: &PublicKey) -> Result<Option<KeyRecord>, StoreError> {
+        through(self.cache, self.fills, |c| c.key(k), || self.store.key(k), |c, v| c.keep_key(*k, v))
+    }
+
+    fn stored_bill(&self, id: &BillId) -> Result<Option<BillState>, StoreError> {
+        through(self.cache, self.fills, |c| c.bill(id), || self.store.bill(id), |c, v| c.keep_bill(*id, v))
+    }
+
+    fn stored_custody(&self, id: &BillId) -> Result<Option<CustodyState>, StoreError> {
+        through(self.cache, self.fills, |c| c.custody(id), || self.store.custody(id), |c, v| c.keep_custody(*id, v))
     }
 
     /// Records effects as pending.
@@ -85,18 +127,38 @@ impl<'a> Overlay<'a> {
     }
 }
 
+/// A state from `cache` if it holds it; else from the store, then kept there if the view `fills`
+/// it.
+fn through<V: Clone>(
+    cache: Option<&StateCache>,
+    fills: bool,
+    get: impl FnOnce(&StateCache) -> Option<Option<V>>,
+    read: impl FnOnce() -> Result<Option<V>, StoreError>,
+    keep: impl FnOnce(&StateCache, Option<V>),
+) -> Result<Option<V>, StoreError> {
+    let Some(cache) = cache else { return read() };
+    if let Some(v) = get(cache) {
+        return Ok(v);
+    }
+    let v = read()?;
+    if fills {
+        keep(cache, v.clone());
+    }
+    Ok(v)
+}
+
 impl View for Overlay<'_> {
     fn party(&self, id: &PartyId) -> Result<Option<Party>, Unreadable> {
         match self.parties.get(id) {
             Some(p) => Ok(Some(p.clone())),
-            None => Ok(self.store.party(id)?),
+            None => Ok(self.stored_party(id)?),
         }
     }
 
     fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>, Unreadable> {
         match self.keys.get(key) {
             Some(k) => Ok(Some(k.clone())),
-            None => Ok(self.store.key(key)?),
+            None => Ok(self.stored_key(key)?),
         }
     }
 
@@ -107,7 +169,7 @@ impl View for Overlay<'_> {
         if let Some(b) = self.read.borrow().bills.get(id) {
             return Ok(b.clone());
         }
-        let b = self.store.bill(id)?;
+        let b = self.stored_bill(id)?;
         self.read.borrow_mut().bills.insert(*id, b.clone());
         Ok(b)
     }
@@ -123,7 +185,7 @@ impl View for Overlay<'_> {
         if let Some(c) = self.read.borrow().custody.get(id) {
             return Ok(c.clone());
         }
-        let c = self.store.custody(id)?;
+        let c = self.stored_custody(id)?;
         self.read.borrow_mut().custody.insert(*id, c.clone());
         Ok(c)
     }

@@ -73,7 +73,7 @@ pub fn apply_command(store: &Store, operator: &PublicKey, index: u64, cmd: &Comm
     let first_seq = store.next_seq()?;
     let last_time = store.last_time()?;
     let time = cmd.time.max(last_time);
-    let mut overlay = Overlay::new(store)?;
+    let mut overlay = Overlay::writing(store)?;
     let mut batch = Batch::new();
     let mut leaves = Vec::new();
     let mut taken: HashMap<Hash32, u64> = HashMap::new();
@@ -110,6 +110,7 @@ pub fn apply_command(store: &Store, operator: &PublicKey, index: u64, cmd: &Comm
         batch.meta(Meta::LastTime, &(time.0 as u64).to_be_bytes());
     }
     batch.meta(Meta::LastCommand, &index.to_be_bytes());
+    batch.keep_states(overlay.into_states());
     Ok(Applied { answers, batch, size, grew })
 }
 
